@@ -1,0 +1,50 @@
+# One command builds the book, one runs the tests; both make the virtual
+# environment first when it is missing or older than the requirements.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Chapters to re-execute with `make refresh`; all of them by default.
+NB     ?= notebooks/*.ipynb
+PORT   ?= 8000
+
+.PHONY: book test refresh serve lock clean help
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make book     build the site into _build/html from the stored outputs"
+	@echo "make test     run every chapter under nbval and the unit tests"
+	@echo "make refresh  re-execute chapters and store their outputs (NB=notebooks/03-*.ipynb for one)"
+	@echo "make serve    serve _build/html on http://127.0.0.1:$(PORT)/"
+	@echo "make lock     re-pin constraints.txt from the environment"
+	@echo "make clean    remove _build, artifacts and test-output (keeps .venv)"
+
+$(STAMP): requirements.txt constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+# Renders the stored outputs only (execute_notebooks is off in _config.yml);
+# -W turns every Sphinx warning into an error. Sphinx keeps its environment in
+# _build, so a rebuild after one chapter changed re-reads only that chapter.
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --warningiserror --keep-going
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+refresh: $(STAMP)
+	$(BIN)/python tools/refresh.py $(NB)
+
+serve:
+	@test -f _build/html/index.html || { echo "no site yet: run 'make book' first"; exit 1; }
+	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html $(PORT)
+
+lock: $(STAMP)
+	( echo "# Every package the environment holds, pinned; made by \`make lock\`, do not edit by hand."; \
+	  $(BIN)/python -m pip freeze --exclude pip ) > constraints.txt
+
+clean:
+	rm -rf _build artifacts test-output

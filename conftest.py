@@ -1,0 +1,41 @@
+"""pytest hooks for the whole repository: a test run must leave the tree as it found it."""
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _is_controller(config):
+    return not hasattr(config, "workerinput")
+
+
+def _git_status():
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
+                             cwd=ROOT, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return set(out.stdout.splitlines())
+
+
+def pytest_sessionstart(session):
+    if _is_controller(session.config):
+        session.config._git_status_before = _git_status()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    config = session.config
+    before = getattr(config, "_git_status_before", None)
+    if not _is_controller(config) or before is None:
+        return
+    new = sorted((_git_status() or set()) - before)
+    if new:
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        lines = "\n".join(f"  {line}" for line in new)
+        message = f"the test run changed the working tree (artifacts belong in artifacts/):\n{lines}"
+        if reporter:
+            reporter.write_sep("=", "tree not clean", red=True)
+            reporter.write_line(message)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -1,0 +1,28 @@
+"""Fixtures shared by the tests of the rendered site."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from book import ROOT
+
+JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory):
+    """Build the site from what a fresh clone would hold: the files git tracks,
+    plus new files not yet ignored (so the test also covers uncommitted work)."""
+    listing = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+                             cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    checkout = tmp_path_factory.mktemp("checkout")
+    for name in filter(None, listing.split("\0")):
+        if (ROOT / name).is_file():
+            (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, checkout / name)
+    result = subprocess.run([str(JUPYTER_BOOK), "build", str(checkout), "--warningiserror",
+                             "--keep-going"], capture_output=True, text=True)
+    assert result.returncode == 0, f"site build failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    return checkout / "_build" / "html"
