@@ -9,13 +9,14 @@ STAMP  := $(VENV)/.installed
 NB     ?= notebooks/*.ipynb
 PORT   ?= 8000
 
-.PHONY: book test refresh serve lock clean help
+.PHONY: book test refresh format serve lock clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make book     build the site into _build/html from the stored outputs"
 	@echo "make test     run every chapter under nbval and the unit tests"
 	@echo "make refresh  re-execute chapters and store their outputs (NB=notebooks/03-*.ipynb for one)"
+	@echo "make format   format the chapters' code cells and the Python files with ruff"
 	@echo "make serve    serve _build/html on http://127.0.0.1:$(PORT)/"
 	@echo "make lock     re-pin constraints.txt from the environment"
 	@echo "make clean    remove _build, artifacts and test-output (keeps .venv)"
@@ -29,7 +30,11 @@ $(STAMP): requirements.txt constraints.txt
 # Renders the stored outputs only (execute_notebooks is off in _config.yml);
 # -W turns every Sphinx warning into an error. Sphinx keeps its environment in
 # _build, so a rebuild after one chapter changed re-reads only that chapter.
+# Sphinx copies _static/ only when some page is out of date, so a change to the
+# style sheets alone would never reach the site: rebuild everything then.
 book: $(STAMP)
+	@if [ -f _build/html/index.html ] && [ -n "$$(find _static -newer _build/html/index.html)" ]; then \
+	    echo "_static/ changed: full rebuild"; rm -rf _build; fi
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 
 test: $(STAMP)
@@ -37,6 +42,9 @@ test: $(STAMP)
 
 refresh: $(STAMP)
 	$(BIN)/python tools/refresh.py $(NB)
+
+format: $(STAMP)
+	$(BIN)/ruff format notebooks tools tests benchmarks
 
 serve:
 	@test -f _build/html/index.html || { echo "no site yet: run 'make book' first"; exit 1; }

@@ -1,4 +1,5 @@
 """Facts about the book that several test modules need."""
+
 from pathlib import Path
 
 import yaml

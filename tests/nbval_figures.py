@@ -6,6 +6,7 @@ chapter produces is compared with the stored one as well, within a tolerance
 for anti-aliasing, and a failing figure is saved with a difference image.
 Loaded for every run by `-p nbval_figures` in pytest.ini.
 """
+
 import base64
 import io
 import os
@@ -15,7 +16,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 # Where failing figures are saved; the harness's own test points it elsewhere.
-FIGURE_DIFFS = Path(os.environ.get("FIGURE_DIFF_DIR", ROOT / "test-output" / "figures"))
+FIGURE_DIFFS = Path(
+    os.environ.get("FIGURE_DIFF_DIR", ROOT / "test-output" / "figures")
+)
 
 # Anti-aliasing may move a few edge pixels by a few levels; anything more is a
 # different figure. A pixel counts as changed when a channel moves by more than
@@ -26,9 +29,12 @@ CHANGED_FRACTION = 0.0005
 
 
 def _png_outputs(outputs):
-    return [out["data"]["image/png"] for out in outputs
-            if out.get("output_type") in ("display_data", "execute_result")
-            and "image/png" in out.get("data", {})]
+    return [
+        out["data"]["image/png"]
+        for out in outputs
+        if out.get("output_type") in ("display_data", "execute_result")
+        and "image/png" in out.get("data", {})
+    ]
 
 
 def _decode(b64):
@@ -43,15 +49,20 @@ def compare_figure(expected_b64, actual_b64):
     """Return None when the figures match, else a one-line description and the diff."""
     expected, actual = _decode(expected_b64), _decode(actual_b64)
     if expected.shape != actual.shape:
-        return f"size changed from {expected.shape[1]}x{expected.shape[0]} to " \
-               f"{actual.shape[1]}x{actual.shape[0]} pixels", None
+        return (
+            f"size changed from {expected.shape[1]}x{expected.shape[0]} to "
+            f"{actual.shape[1]}x{actual.shape[0]} pixels",
+            None,
+        )
     delta = np.abs(expected - actual).max(axis=2)
     changed = int((delta > PIXEL_LEVELS).sum())
     if changed <= CHANGED_FRACTION * delta.size:
         return None
     rms = float(np.sqrt(np.mean((expected - actual).astype(float) ** 2)))
-    return (f"{changed} of {delta.size} pixels changed by more than {PIXEL_LEVELS} levels "
-            f"(limit {CHANGED_FRACTION:.2%}), RMS difference {rms:.2f}"), delta
+    return (
+        f"{changed} of {delta.size} pixels changed by more than {PIXEL_LEVELS} levels "
+        f"(limit {CHANGED_FRACTION:.2%}), RMS difference {rms:.2f}"
+    ), delta
 
 
 def _save_diff(name, expected_b64, actual_b64, delta):
@@ -60,10 +71,13 @@ def _save_diff(name, expected_b64, actual_b64, delta):
     FIGURE_DIFFS.mkdir(parents=True, exist_ok=True)
     for suffix, b64 in (("expected", expected_b64), ("actual", actual_b64)):
         data = b64 if isinstance(b64, str) else "".join(b64)
-        (FIGURE_DIFFS / f"{name}-{suffix}.png").write_bytes(base64.b64decode(data))
+        (FIGURE_DIFFS / f"{name}-{suffix}.png").write_bytes(
+            base64.b64decode(data)
+        )
     if delta is not None:
-        Image.fromarray(np.where(delta > PIXEL_LEVELS, 255, 0).astype(np.uint8)).save(
-            FIGURE_DIFFS / f"{name}-diff.png")
+        Image.fromarray(
+            np.where(delta > PIXEL_LEVELS, 255, 0).astype(np.uint8)
+        ).save(FIGURE_DIFFS / f"{name}-diff.png")
     diff = FIGURE_DIFFS / f"{name}-diff.png"
     return diff.relative_to(ROOT) if diff.is_relative_to(ROOT) else diff
 
@@ -85,18 +99,26 @@ def _install_figure_check():
         notebook = Path(str(self.fspath)).stem
         problems = []
         if len(expected) != len(actual):
-            problems.append(f"{len(expected)} figure(s) stored, {len(actual)} produced")
+            problems.append(
+                f"{len(expected)} figure(s) stored, {len(actual)} produced"
+            )
         for k, (exp, act) in enumerate(zip(expected, actual)):
             verdict = compare_figure(exp, act)
             if verdict is not None:
                 message, delta = verdict
-                diff = _save_diff(f"{notebook}-cell{self.cell_num}-fig{k}", exp, act, delta)
-                problems.append(f"figure {k}: {message}; images saved as {diff.parent}/"
-                                f"{diff.stem.rsplit('-', 1)[0]}-{{expected,actual,diff}}.png")
+                diff = _save_diff(
+                    f"{notebook}-cell{self.cell_num}-fig{k}", exp, act, delta
+                )
+                problems.append(
+                    f"figure {k}: {message}; images saved as {diff.parent}/"
+                    f"{diff.stem.rsplit('-', 1)[0]}-{{expected,actual,diff}}.png"
+                )
         if not problems:
             return same
         self.comparison_traceback.append(
-            f"Figure check failed in {notebook}, cell {self.cell_num}:\n  " + "\n  ".join(problems))
+            f"Figure check failed in {notebook}, cell {self.cell_num}:\n  "
+            + "\n  ".join(problems)
+        )
         return False
 
     compare_outputs._checks_figures = True

@@ -1,4 +1,5 @@
 """The table of contents, the files and the rendered site agree."""
+
 from html.parser import HTMLParser
 
 import pytest
@@ -8,19 +9,31 @@ from book import ROOT, chapter_paths, toc_files
 
 def test_every_chapter_is_in_the_toc():
     listed = set(toc_files())
-    missing = [p.name for p in chapter_paths() if f"notebooks/{p.stem}" not in listed]
+    missing = [
+        p.name for p in chapter_paths() if f"notebooks/{p.stem}" not in listed
+    ]
     assert not missing, f"chapters missing from _toc.yml: {missing}"
 
 
 def test_every_toc_entry_exists():
-    absent = [f for f in toc_files()
-              if not any((ROOT / f).with_suffix(s).is_file() for s in (".md", ".ipynb"))]
+    absent = [
+        f
+        for f in toc_files()
+        if not any(
+            (ROOT / f).with_suffix(s).is_file() for s in (".md", ".ipynb")
+        )
+    ]
     assert not absent, f"_toc.yml names files that do not exist: {absent}"
 
 
 def test_part_one_has_the_eleven_source_chapters_in_order():
-    part_one = [f for f in toc_files() if f.startswith("notebooks/") and f[10:12].isdigit()
-                and int(f[10:12]) <= 11]
+    part_one = [
+        f
+        for f in toc_files()
+        if f.startswith("notebooks/")
+        and f[10:12].isdigit()
+        and int(f[10:12]) <= 11
+    ]
     assert [int(f[10:12]) for f in part_one] == list(range(1, 12))
 
 
@@ -38,13 +51,23 @@ class _PageParser(HTMLParser):
 
 
 def test_site_has_one_page_per_toc_entry(built_site):
-    missing = [f for f in toc_files() if not (built_site / f"{f}.html").is_file()]
+    missing = [
+        f for f in toc_files() if not (built_site / f"{f}.html").is_file()
+    ]
     assert not missing, f"no HTML page for {missing}"
 
 
 @pytest.mark.parametrize("chapter", [p.stem for p in chapter_paths()])
 def test_chapter_page_shows_code_and_outputs(built_site, chapter):
     parser = _PageParser()
-    parser.feed((built_site / "notebooks" / f"{chapter}.html").read_text(encoding="utf-8"))
-    assert parser.inputs >= 5, f"{chapter}: only {parser.inputs} code cells rendered"
-    assert parser.outputs >= 5, f"{chapter}: only {parser.outputs} outputs rendered"
+    parser.feed(
+        (built_site / "notebooks" / f"{chapter}.html").read_text(
+            encoding="utf-8"
+        )
+    )
+    assert parser.inputs >= 5, (
+        f"{chapter}: only {parser.inputs} code cells rendered"
+    )
+    assert parser.outputs >= 5, (
+        f"{chapter}: only {parser.outputs} outputs rendered"
+    )

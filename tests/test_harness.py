@@ -1,4 +1,5 @@
 """The harness can fail: nbval rejects a changed output, the figure check a changed figure."""
+
 import base64
 import io
 import os
@@ -17,16 +18,41 @@ def run_nbval(notebook, cwd):
     """Run nbval on one notebook in a separate pytest, as the suite would."""
     env = dict(os.environ, FIGURE_DIFF_DIR=str(cwd / "figure-diffs"))
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0",
-         "--rootdir", str(ROOT), "-c", str(ROOT / "pytest.ini"), str(notebook)],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-n",
+            "0",
+            "--rootdir",
+            str(ROOT),
+            "-c",
+            str(ROOT / "pytest.ini"),
+            str(notebook),
+        ],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_nbval_fails_when_a_stored_output_is_changed(tmp_path):
     nb = nbformat.read(CHAPTER, as_version=4)
-    cell = next(c for c in nb.cells if c.cell_type == "code" and "v1:0 v2:0 add:0" in
-                "".join(o.get("text", "") for o in c.get("outputs", [])))
-    cell.outputs[0]["text"] = cell.outputs[0]["text"].replace("add:0", "add_1:0")
+    cell = next(
+        c
+        for c in nb.cells
+        if c.cell_type == "code"
+        and "v1:0 v2:0 add:0"
+        in "".join(o.get("text", "") for o in c.get("outputs", []))
+    )
+    cell.outputs[0]["text"] = cell.outputs[0]["text"].replace(
+        "add:0", "add_1:0"
+    )
     altered = tmp_path / CHAPTER.name
     nbformat.write(nb, altered)
 
@@ -45,8 +71,14 @@ FIGURE_NOTEBOOK_CELLS = [
 
 
 def _executed_figure_notebook(path):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in FIGURE_NOTEBOOK_CELLS])
-    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(c) for c in FIGURE_NOTEBOOK_CELLS]
+    )
+    nb.metadata.kernelspec = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     sys.path.insert(0, str(ROOT / "tools"))
     try:
         import refresh
@@ -57,7 +89,9 @@ def _executed_figure_notebook(path):
     return nb
 
 
-def test_figure_check_passes_an_unchanged_figure_and_fails_a_changed_one(tmp_path):
+def test_figure_check_passes_an_unchanged_figure_and_fails_a_changed_one(
+    tmp_path,
+):
     from PIL import Image, ImageDraw
 
     original = tmp_path / "figure.ipynb"
@@ -66,7 +100,9 @@ def test_figure_check_passes_an_unchanged_figure_and_fails_a_changed_one(tmp_pat
 
     # Paint a small patch into the stored PNG, as a real change to a plot would.
     output = nb.cells[1].outputs[0]
-    image = Image.open(io.BytesIO(base64.b64decode(output["data"]["image/png"]))).convert("RGB")
+    image = Image.open(
+        io.BytesIO(base64.b64decode(output["data"]["image/png"]))
+    ).convert("RGB")
     ImageDraw.Draw(image).rectangle([60, 60, 90, 90], fill=(255, 0, 0))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
@@ -78,4 +114,6 @@ def test_figure_check_passes_an_unchanged_figure_and_fails_a_changed_one(tmp_pat
     assert result.returncode == 1, result.stdout[-3000:]
     assert "Figure check failed in figure_changed, cell 1" in result.stdout
     assert "pixels changed" in result.stdout
-    assert (tmp_path / "figure-diffs" / "figure_changed-cell1-fig0-diff.png").is_file()
+    assert (
+        tmp_path / "figure-diffs" / "figure_changed-cell1-fig0-diff.png"
+    ).is_file()

@@ -4,8 +4,11 @@ nbval compares outputs, but it happily compares a notebook whose cells ran out o
 order, whose stored output carries a temporary path, or whose error cell shows a
 machine's traceback. These checks keep the stored outputs a fair contract.
 """
-import json
+
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -18,7 +21,10 @@ IDS = [p.stem for p in CHAPTERS]
 # Patterns that change between machines or runs. Each names why it is volatile.
 VOLATILE = [
     (re.compile(r"0x[0-9a-fA-F]{6,}"), "a memory address (changes every run)"),
-    (re.compile(r"/tmp/|/root/|/home/|/Users/|[A-Z]:\\\\|ipykernel_\d+"), "a machine path"),
+    (
+        re.compile(r"/tmp/|/root/|/home/|/Users/|[A-Z]:\\\\|ipykernel_\d+"),
+        "a machine path",
+    ),
     (re.compile(re.escape(str(ROOT))), "this checkout's absolute path"),
     (re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d", re.M), "a C++ log line"),
     (re.compile(r"\d+(\.\d+)?\s?m?s/step|\d+ms\b"), "a timing"),
@@ -41,7 +47,9 @@ def output_text(out):
     for mime in ("text/plain", "text/html", "text/markdown"):
         parts.append(data.get(mime, ""))
     if out.output_type == "error":
-        parts += [out.get("ename", ""), out.get("evalue", "")] + out.get("traceback", [])
+        parts += [out.get("ename", ""), out.get("evalue", "")] + out.get(
+            "traceback", []
+        )
     return "\n".join(p if isinstance(p, str) else "".join(p) for p in parts)
 
 
@@ -58,9 +66,12 @@ def test_valid_notebook_with_python3_kernel(path):
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
 def test_executed_once_top_to_bottom(path):
-    counts = [c.execution_count for c in code_cells(load(path)) if c.source.strip()]
+    counts = [
+        c.execution_count for c in code_cells(load(path)) if c.source.strip()
+    ]
     assert counts == list(range(1, len(counts) + 1)), (
-        f"execution counts {counts}: refresh the chapter with `make refresh NB={path.relative_to(ROOT)}`")
+        f"execution counts {counts}: refresh the chapter with `make refresh NB={path.relative_to(ROOT)}`"
+    )
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
@@ -68,10 +79,15 @@ def test_no_stored_errors_or_stderr(path):
     for i, cell in enumerate(load(path).cells):
         tags = cell.get("metadata", {}).get("tags", [])
         for out in cell.get("outputs", []):
-            assert not (out.output_type == "stream" and out.name == "stderr"), (
-                f"cell {i} stored stderr: nbval never sees the kernel's stderr again")
+            assert not (
+                out.output_type == "stream" and out.name == "stderr"
+            ), (
+                f"cell {i} stored stderr: nbval never sees the kernel's stderr again"
+            )
             if out.output_type == "error":
-                assert "raises-exception" in tags, f"cell {i} stored an error but is not tagged raises-exception"
+                assert "raises-exception" in tags, (
+                    f"cell {i} stored an error but is not tagged raises-exception"
+                )
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
@@ -80,7 +96,9 @@ def test_no_volatile_output(path):
     for i, cell in enumerate(load(path).cells):
         # A cell tagged nbval-ignore-output may show a measured time (the speed
         # chapter does); nothing else volatile is allowed even there.
-        ignored = "nbval-ignore-output" in cell.get("metadata", {}).get("tags", [])
+        ignored = "nbval-ignore-output" in cell.get("metadata", {}).get(
+            "tags", []
+        )
         for out in cell.get("outputs", []):
             text = output_text(out)
             for pattern, what in VOLATILE:
@@ -97,7 +115,9 @@ def test_every_code_cell_ran(path):
     """A code cell with no execution count was never run, so nbval compares nothing."""
     for i, cell in enumerate(code_cells(load(path))):
         if cell.source.strip():
-            assert cell.execution_count is not None, f"code cell {i} was never executed"
+            assert cell.execution_count is not None, (
+                f"code cell {i} was never executed"
+            )
 
 
 def test_setup_cell_is_the_same_everywhere():
@@ -105,8 +125,12 @@ def test_setup_cell_is_the_same_everywhere():
     first = {p.name: code_cells(load(p))[0].source for p in CHAPTERS}
     reference = first[CHAPTERS[0].name]
     differing = [name for name, src in first.items() if src != reference]
-    assert not differing, f"setup cell differs from {CHAPTERS[0].name} in {differing}"
-    assert reference.index('os.environ["TF_CPP_MIN_LOG_LEVEL"]') < reference.index("import tensorflow")
+    assert not differing, (
+        f"setup cell differs from {CHAPTERS[0].name} in {differing}"
+    )
+    assert reference.index(
+        'os.environ["TF_CPP_MIN_LOG_LEVEL"]'
+    ) < reference.index("import tensorflow")
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
@@ -122,9 +146,29 @@ def test_one_title_and_the_skeleton(path):
     md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     titles = re.findall(r"^# \S", md, re.M)
     assert len(titles) == 1, "one H1 per chapter"
-    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[
+        0
+    ].source.startswith("# ")
     headings = ["## Setup", "## Summary", "## Exercises"]
-    if int(path.stem[:2]) <= 11:  # Part I mirrors the TF1 source: its pitfalls, then the TF2 way
+    if (
+        int(path.stem[:2]) <= 11
+    ):  # Part I mirrors the TF1 source: its pitfalls, then the TF2 way
         headings += ["## Pitfalls", "## The TF2 way"]
     for heading in headings:
-        assert re.search(rf"^{re.escape(heading)}\b", md, re.M), f"missing section {heading!r}"
+        assert re.search(rf"^{re.escape(heading)}\b", md, re.M), (
+            f"missing section {heading!r}"
+        )
+
+
+def test_code_is_formatted():
+    """`make format` leaves nothing to change, so a diff shows real changes only."""
+    ruff = Path(sys.executable).with_name("ruff")
+    result = subprocess.run(
+        [str(ruff), "format", "--check", "notebooks", "tools", "tests"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, (
+        f"run `make format`:\n{result.stdout}{result.stderr}"
+    )

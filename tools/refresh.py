@@ -8,9 +8,11 @@ tests. The file is replaced only after every cell ran (cells tagged
 `raises-exception` may fail; any other error leaves the file untouched), and it
 is written in one canonical format so that diffs show real changes only.
 """
+
 import argparse
 import json
 import os
+import stat
 import sys
 import tempfile
 import time
@@ -21,7 +23,11 @@ from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+KERNELSPEC = {
+    "display_name": "Python 3 (ipykernel)",
+    "language": "python",
+    "name": "python3",
+}
 CELL_TIMEOUT = 600
 
 
@@ -38,16 +44,20 @@ def load(path: Path):
     try:
         nbformat.validate(nb)
     except nbformat.ValidationError as exc:
-        raise ValueError(f"{path}: not a valid notebook: {exc.message}") from None
+        raise ValueError(
+            f"{path}: not a valid notebook: {exc.message}"
+        ) from None
     return nb
 
 
 def normalise(nb) -> None:
     """Drop what changes from machine to machine and run to run."""
-    nb.metadata = nbformat.from_dict({
-        "kernelspec": KERNELSPEC,
-        "language_info": {"name": "python"},
-    })
+    nb.metadata = nbformat.from_dict(
+        {
+            "kernelspec": KERNELSPEC,
+            "language_info": {"name": "python"},
+        }
+    )
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         cell.metadata.pop("ExecuteTime", None)
@@ -58,16 +68,26 @@ def execute(nb, cwd: Path) -> None:
     # Use this environment's interpreter, as nbval --nbval-current-env does,
     # not whichever `python` happens to come first on PATH.
     km.kernel_spec.argv[0] = sys.executable
-    client = NotebookClient(nb, km=km, timeout=CELL_TIMEOUT, record_timing=False,
-                            resources={"metadata": {"path": str(cwd)}})
+    client = NotebookClient(
+        nb,
+        km=km,
+        timeout=CELL_TIMEOUT,
+        record_timing=False,
+        resources={"metadata": {"path": str(cwd)}},
+    )
     client.execute()
 
 
 def write_atomically(nb, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write beside the notebook, then rename: a crash never leaves half a file."""
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             nbformat.write(nb, f)
+        # mkstemp makes the file private (0600); keep the notebook's own mode.
+        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -92,8 +112,10 @@ def main(argv=None) -> int:
             execute(nb, path.resolve().parent)
         except CellExecutionError as exc:
             first = str(exc).strip().splitlines()[-1]
-            print(f"FAILED  {path}: {first}\n        the stored notebook was left as it was",
-                  file=sys.stderr)
+            print(
+                f"FAILED  {path}: {first}\n        the stored notebook was left as it was",
+                file=sys.stderr,
+            )
             failed.append(path)
             continue
         normalise(nb)
