@@ -164,7 +164,15 @@ def test_code_is_formatted():
     """`make format` leaves nothing to change, so a diff shows real changes only."""
     ruff = Path(sys.executable).with_name("ruff")
     result = subprocess.run(
-        [str(ruff), "format", "--check", "notebooks", "tools", "tests"],
+        [
+            str(ruff),
+            "format",
+            "--check",
+            "notebooks",
+            "tools",
+            "tests",
+            "benchmarks",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
