@@ -74,6 +74,14 @@ def save_tf1_checkpoint():
     return graph, saver
 
 
+def tf1_restore_error(graph, saver, prefix):
+    """Restore with a TF1 Saver and return the tf.errors.OpError it raises."""
+    with tf1.Session(graph=graph) as sess:
+        with pytest.raises(tf.errors.OpError) as caught:
+            saver.restore(sess, prefix)
+    return caught.value
+
+
 @pytest.fixture(autouse=True)
 def good_checkpoint(tmp_path, monkeypatch):
     """Work in tmp_path, holding the chapter's good checkpoint: v1 = [1.0], v2 = [2.0]."""
@@ -148,14 +156,9 @@ def test_case05_truncated_data_tf1_saver_out_of_range():
     graph, saver = save_tf1_checkpoint()
     shutil.copytree("tf1", "tf1-truncated")
     truncate("tf1-truncated/model.ckpt" + DATA, 4)
-    with tf1.Session(graph=graph) as sess:
-        with pytest.raises(tf.errors.OpError) as caught:
-            saver.restore(sess, "tf1-truncated/model.ckpt")
-    assert type(caught.value) is tf.errors.OutOfRangeError
-    assert (
-        line_with(caught.value, "Read less")
-        == "Read less bytes than requested"
-    )
+    error = tf1_restore_error(graph, saver, "tf1-truncated/model.ckpt")
+    assert type(error) is tf.errors.OutOfRangeError
+    assert line_with(error, "Read less") == "Read less bytes than requested"
 
 
 def test_case06_empty_data_is_index_error_for_read_and_reader():
@@ -281,12 +284,10 @@ def test_case12_name_mismatch_tf1_saver_not_found():
         tf1.Variable(tf1.constant(1.0, shape=[1]), name="other-v1")
         tf1.Variable(tf1.constant(2.0, shape=[1]), name="other-v2")
         saver = tf1.train.Saver()
-    with tf1.Session(graph=graph) as sess:
-        with pytest.raises(tf.errors.OpError) as caught:
-            saver.restore(sess, "tf1/model.ckpt")
-    assert type(caught.value) is tf.errors.NotFoundError
+    error = tf1_restore_error(graph, saver, "tf1/model.ckpt")
+    assert type(error) is tf.errors.NotFoundError
     assert (
-        line_with(caught.value, "not found in checkpoint")
+        line_with(error, "not found in checkpoint")
         == "Key other-v1 not found in checkpoint"
     )
 
