@@ -9,13 +9,14 @@ STAMP  := $(VENV)/.installed
 NB     ?= notebooks/*.ipynb
 PORT   ?= 8000
 
-.PHONY: book test refresh format serve lock clean help bench
+.PHONY: book test refresh stamp format serve lock clean help bench
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make book     build the site into _build/html from the stored outputs"
 	@echo "make test     run every chapter under nbval and the unit tests"
 	@echo "make refresh  re-execute chapters and store their outputs (NB=notebooks/03-*.ipynb for one)"
+	@echo "make stamp    copy each shared cell (tools/cells/*.py) into the chapters tagged with it"
 	@echo "make format   format the chapters' code cells and the Python files with ruff"
 	@echo "make serve    serve _build/html on http://127.0.0.1:$(PORT)/"
 	@echo "make lock     re-pin constraints.txt from the environment"
@@ -41,11 +42,17 @@ book: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Stamping first: a chapter is re-executed with the current shared cells.
 refresh: $(STAMP)
+	$(BIN)/python tools/stamp.py
 	$(BIN)/python tools/refresh.py $(NB)
 
+stamp: $(STAMP)
+	$(BIN)/python tools/stamp.py
+
 format: $(STAMP)
-	$(BIN)/ruff format notebooks tools tests benchmarks
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 serve:
 	@test -f _build/html/index.html || { echo "no site yet: run 'make book' first"; exit 1; }

@@ -1,4 +1,5 @@
 """pytest hooks for the whole repository: a test run must leave the tree as it found it."""
+
 import subprocess
 from pathlib import Path
 
@@ -13,8 +14,13 @@ def _is_controller(config):
 
 def _git_status():
     try:
-        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
-                             cwd=ROOT, capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=all"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     except (OSError, subprocess.CalledProcessError):
         return None
     return set(out.stdout.splitlines())

@@ -26,7 +26,6 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
-
 from crash_lab import (
     Lives,
     kill_mid_save,

@@ -1,0 +1,154 @@
+"""Write each shared cell once, stamp it into every chapter that carries a copy.
+
+    python tools/stamp.py            # stamp every chapter
+    python tools/stamp.py --check    # report copies that differ; change nothing
+    python tools/stamp.py notebooks/03-import-meta-graph.ipynb
+
+A shared cell lives in tools/cells/<name>.py. A chapter cell tagged
+`stamp:<name>` is a copy of it: this tool replaces the cell's source with the
+file's text (and nothing else: outputs stay until `make refresh` re-executes
+the chapter). The copy stays in the notebook, so a chapter a reader downloads
+still runs on its own.
+
+Stamping is all or nothing: every notebook is read and every tag resolved
+before any file is written, so a typo in a tag or a broken notebook changes
+nothing.
+"""
+
+import argparse
+import json
+import os
+import stat
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+CELLS = ROOT / "tools" / "cells"
+TAG_PREFIX = "stamp:"
+
+
+class StampError(Exception):
+    """A problem with the input, explained in one line."""
+
+
+def shared_cells(folder: Path = CELLS) -> dict:
+    """Map each shared cell's name to its source, as a notebook stores it."""
+    if not folder.is_dir():
+        raise StampError(f"{folder}: no folder of shared cells")
+    # A notebook cell has no final newline; ruff gives the file one.
+    return {
+        p.stem: p.read_text().rstrip("\n") for p in sorted(folder.glob("*.py"))
+    }
+
+
+def read_notebook(path: Path):
+    if path.suffix != ".ipynb":
+        raise StampError(f"{path}: not a notebook (expected a .ipynb file)")
+    if not path.is_file():
+        raise StampError(f"{path}: no such file")
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except (json.JSONDecodeError, nbformat.reader.NotJSONError) as exc:
+        raise StampError(f"{path}: not valid notebook JSON ({exc})") from None
+    return nb
+
+
+def stamp_tags(cell) -> list:
+    return [
+        t[len(TAG_PREFIX) :]
+        for t in cell.get("metadata", {}).get("tags", [])
+        if t.startswith(TAG_PREFIX)
+    ]
+
+
+def plan(nb, path: Path, cells: dict) -> list:
+    """(cell index, shared cell name) for every copy in the notebook whose
+    source differs from its shared cell."""
+    drift = []
+    for i, cell in enumerate(nb.cells):
+        names = stamp_tags(cell)
+        if not names:
+            continue
+        if cell.cell_type != "code":
+            raise StampError(
+                f"{path}: cell {i} is tagged {names} but is not code"
+            )
+        if len(names) > 1:
+            raise StampError(
+                f"{path}: cell {i} has several stamp tags {names}"
+            )
+        name = names[0]
+        if name not in cells:
+            known = ", ".join(sorted(cells)) or "none"
+            raise StampError(
+                f"{path}: cell {i} is tagged {TAG_PREFIX}{name}, but there is no "
+                f"tools/cells/{name}.py (shared cells: {known})"
+            )
+        if cell.source != cells[name]:
+            drift.append((i, name))
+    return drift
+
+
+def write_atomically(nb, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            nbformat.write(nb, f)
+        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="report differing copies, write nothing",
+    )
+    args = parser.parse_args(argv)
+    paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+    try:
+        cells = shared_cells()
+        books = [(p, read_notebook(p)) for p in paths]
+        plans = [(p, nb, plan(nb, p, cells)) for p, nb in books]
+    except StampError as exc:
+        print(f"stamp: {exc}; nothing was changed", file=sys.stderr)
+        return 2
+
+    stale = [(p, nb, d) for p, nb, d in plans if d]
+    if args.check:
+        for p, _, drift in stale:
+            for i, name in drift:
+                print(
+                    f"{p.stem}: cell {i} differs from tools/cells/{name}.py "
+                    "(run `make stamp`, then `make refresh NB=...`)"
+                )
+        if not stale:
+            print("every copy matches its shared cell")
+        return 1 if stale else 0
+
+    for p, nb, drift in stale:
+        for i, name in drift:
+            nb.cells[i].source = cells[name]
+        write_atomically(nb, p)
+        print(
+            f"stamped {p.stem}: "
+            + ", ".join(f"cell {i} <- {n}" for i, n in drift)
+        )
+    if not stale:
+        print("every copy matches its shared cell")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
