@@ -35,17 +35,35 @@ tf.get_logger().addFilter(_WithoutCallSite())
 tf.get_logger().propagate = False
 
 
+def book_root():
+    """The book's folder (the one holding _toc.yml) above the working
+    directory; the working directory itself outside a clone of the book."""
+    here = pathlib.Path.cwd().resolve()
+    marked = [p for p in (here, *here.parents) if (p / "_toc.yml").is_file()]
+    return marked[0] if marked else here
+
+
 def enter_workdir(chapter):
     """Work in an empty artifacts/<chapter> folder of the book, so that files
     a chapter writes never land among the sources and a rerun starts clean."""
-    here = pathlib.Path.cwd().resolve()
-    marked = [p for p in (here, *here.parents) if (p / "_toc.yml").is_file()]
-    root = marked[0] if marked else here
+    root = book_root()
     workdir = root / "artifacts" / chapter
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     os.chdir(workdir)
     print(f"working in {workdir.relative_to(root).as_posix()}/")
+
+
+def book_file(relative):
+    """A file committed with the book, such as fixtures/tf1.15/..., written by
+    an old TensorFlow. Such files come with a clone of the book's repository,
+    not with a single downloaded chapter."""
+    path = book_root() / relative
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{relative} is not here: it is part of the book's repository"
+        )
+    return path
 
 
 def show_error(exc, line_with=""):
