@@ -6,8 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from book import ROOT
+from support.book import ROOT
 
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
 

@@ -14,8 +14,7 @@ import time
 from pathlib import Path
 
 import nbformat
-
-from conftest import ROOT
+from support.book import ROOT
 
 NOTEBOOK = ROOT / "notebooks" / "13-when-persistence-fails.ipynb"
 CHILD_ENV = {

@@ -3,8 +3,7 @@
 from html.parser import HTMLParser
 
 import pytest
-
-from book import ROOT, chapter_paths, toc_files
+from support.book import ROOT, chapter_paths, toc_files
 
 
 def test_every_chapter_is_in_the_toc():

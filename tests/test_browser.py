@@ -19,8 +19,7 @@ from urllib.parse import quote, unquote, urldefrag, urlsplit
 
 import nbformat
 import pytest
-
-from book import ROOT, toc_files
+from support.book import ROOT, toc_files
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -7,8 +7,7 @@ import subprocess
 import sys
 
 import nbformat
-
-from book import ROOT
+from support.book import ROOT
 
 CHAPTER = ROOT / "notebooks" / "01-save-variables.ipynb"
 

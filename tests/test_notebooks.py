@@ -12,8 +12,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from book import ROOT, chapter_paths
+from support.book import ROOT, chapter_paths
 
 CHAPTERS = chapter_paths()
 IDS = [p.stem for p in CHAPTERS]

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+# The one definition of the repository root for every test module.
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def chapter_paths():
