@@ -1,5 +1,6 @@
 """Fixtures shared by the tests of the rendered site."""
 
+import fcntl
 import shutil
 import subprocess
 import sys
@@ -11,10 +12,32 @@ from support.book import ROOT
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
 
 
+def _shared_temp(tmp_path_factory, worker_id):
+    """A folder every xdist worker of this run sees (each worker's own base
+    temp is a subfolder of it); pytest's base temp without xdist."""
+    base = tmp_path_factory.getbasetemp()
+    return base if worker_id == "master" else base.parent
+
+
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory):
-    """Build the site from what a fresh clone would hold: the files git tracks,
-    plus new files not yet ignored (so the test also covers uncommitted work)."""
+def built_site(tmp_path_factory, worker_id):
+    """The site, built once per test run from what a fresh clone would hold:
+    the files git tracks plus new files not yet ignored (so the test also
+    covers uncommitted work). The first worker to ask builds it under a file
+    lock; the others wait for it and reuse it."""
+    shared = _shared_temp(tmp_path_factory, worker_id)
+    checkout = shared / "site-checkout"
+    html = checkout / "_build" / "html"
+    done = shared / "site-built"
+    with open(shared / "site.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            _build_site(checkout)
+            done.touch()
+    return html
+
+
+def _build_site(checkout):
     listing = subprocess.run(
         [
             "git",
@@ -29,7 +52,7 @@ def built_site(tmp_path_factory):
         text=True,
         check=True,
     ).stdout
-    checkout = tmp_path_factory.mktemp("checkout")
+    shutil.rmtree(checkout, ignore_errors=True)
     for name in filter(None, listing.split("\0")):
         if (ROOT / name).is_file():
             (checkout / name).parent.mkdir(parents=True, exist_ok=True)
@@ -48,7 +71,6 @@ def built_site(tmp_path_factory):
     assert result.returncode == 0, (
         f"site build failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     )
-    return checkout / "_build" / "html"
 
 
 def pytest_terminal_summary(terminalreporter):

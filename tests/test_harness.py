@@ -1,15 +1,15 @@
 """The harness can fail: nbval rejects a changed output, the figure check a changed figure."""
 
 import base64
+import copy
 import io
 import os
 import subprocess
 import sys
 
 import nbformat
+import pytest
 from support.book import ROOT
-
-CHAPTER = ROOT / "notebooks" / "01-save-variables.ipynb"
 
 
 def run_nbval(notebook, cwd):
@@ -39,32 +39,12 @@ def run_nbval(notebook, cwd):
     )
 
 
-def test_nbval_fails_when_a_stored_output_is_changed(tmp_path):
-    nb = nbformat.read(CHAPTER, as_version=4)
-    cell = next(
-        c
-        for c in nb.cells
-        if c.cell_type == "code"
-        and "v1:0 v2:0 add:0"
-        in "".join(o.get("text", "") for o in c.get("outputs", []))
-    )
-    cell.outputs[0]["text"] = cell.outputs[0]["text"].replace(
-        "add:0", "add_1:0"
-    )
-    altered = tmp_path / CHAPTER.name
-    nbformat.write(nb, altered)
-
-    result = run_nbval(altered, tmp_path)
-    assert result.returncode == 1, result.stdout[-3000:]
-    assert "Cell outputs differ" in result.stdout
-    assert "add_1:0" in result.stdout
-
-
 FIGURE_NOTEBOOK_CELLS = [
     "import matplotlib\nmatplotlib.use('module://matplotlib_inline.backend_inline')\n"
     "import matplotlib.pyplot as plt",
     "fig, ax = plt.subplots(figsize=(4, 3))\nax.plot([0, 1, 2], [0, 1, 4], 'o-')\n"
     "ax.set_title('a stored figure')\nplt.show()",
+    "print('v1:0 v2:0 add:0')",
 ]
 
 
@@ -87,14 +67,38 @@ def _executed_figure_notebook(path):
     return nb
 
 
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory):
+    """A small notebook executed the way `make refresh` executes a chapter:
+    one figure and one printed line. No TensorFlow: the harness, not a
+    chapter, is under test, so it needs only a kernel."""
+    folder = tmp_path_factory.mktemp("harness")
+    path = folder / "stored.ipynb"
+    return path, _executed_figure_notebook(path)
+
+
+def test_nbval_fails_when_a_stored_output_is_changed(stored, tmp_path):
+    _, nb = stored
+    nb = nbformat.from_dict(copy.deepcopy(nb))
+    output = nb.cells[2].outputs[0]
+    output["text"] = output["text"].replace("add:0", "add_1:0")
+    altered = tmp_path / "altered.ipynb"
+    nbformat.write(nb, altered)
+
+    result = run_nbval(altered, tmp_path)
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "Cell outputs differ" in result.stdout
+    assert "add_1:0" in result.stdout
+
+
 def test_figure_check_passes_an_unchanged_figure_and_fails_a_changed_one(
-    tmp_path,
+    stored, tmp_path
 ):
     from PIL import Image, ImageDraw
 
-    original = tmp_path / "figure.ipynb"
-    nb = _executed_figure_notebook(original)
+    original, nb = stored
     assert run_nbval(original, tmp_path).returncode == 0
+    nb = nbformat.from_dict(copy.deepcopy(nb))
 
     # Paint a small patch into the stored PNG, as a real change to a plot would.
     output = nb.cells[1].outputs[0]

@@ -84,8 +84,8 @@ def plan(nb, path: Path, cells: dict) -> list:
         if name not in cells:
             known = ", ".join(sorted(cells)) or "none"
             raise StampError(
-                f"{path}: cell {i} is tagged {TAG_PREFIX}{name}, but there is no "
-                f"tools/cells/{name}.py (shared cells: {known})"
+                f"{path}: cell {i} is tagged {TAG_PREFIX}{name}, but there is "
+                f"no shared cell {name}.py (shared cells: {known})"
             )
         if cell.source != cells[name]:
             drift.append((i, name))
@@ -114,11 +114,17 @@ def main(argv=None) -> int:
         action="store_true",
         help="report differing copies, write nothing",
     )
+    parser.add_argument(
+        "--cells",
+        type=Path,
+        default=CELLS,
+        help="folder of shared cells (default: tools/cells)",
+    )
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
 
     try:
-        cells = shared_cells()
+        cells = shared_cells(args.cells)
         books = [(p, read_notebook(p)) for p in paths]
         plans = [(p, nb, plan(nb, p, cells)) for p, nb in books]
     except StampError as exc:
