@@ -21,7 +21,19 @@ import nbformat
 import pytest
 from support.book import ROOT, toc_files
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# The first of these on PATH; .ci/run installs Debian's chromium when none is.
+# CHROMIUM names another one (GitHub's runners bring their own).
+CHROMIUM_NAMES = (
+    os.environ.get("CHROMIUM", ""),
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+)
+CHROMIUM = next(
+    (shutil.which(n) for n in CHROMIUM_NAMES if n and shutil.which(n)),
+    "/usr/bin/chromium",
+)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
