@@ -1,0 +1,562 @@
+"""Every snippet in the cheat sheet's TF2 and Keras 3 columns runs and gives
+the value it should.
+
+The test reads book/cheatsheet.md, takes each inline code span of a table's
+right-hand code column (and every fenced code block), and looks it up in
+CASES below. A case is Python code that contains the snippet verbatim, runs it
+against files it makes in its own temporary folder (or the real old files
+under fixtures/ when they are there) and asserts on the result. A snippet the
+table does not know fails `test_every_snippet_has_a_case`, naming it; a case
+whose snippet left the cheat sheet fails
+`test_every_case_is_in_the_cheatsheet`. A new row therefore means a new entry
+in CASES.
+
+TF1_CASES does the same for the left-hand column where that is cheap; its
+coverage is not enforced.
+"""
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+from support.book import ROOT
+
+CHEATSHEET = ROOT / "book" / "cheatsheet.md"
+FIXTURES = ROOT / "fixtures"
+# The column a snippet must come from: the TF2 side of each table.
+NEW_COLUMNS = ("TF2", "Keras 3")
+
+# Helpers every case may call. Each writes into the current directory, which
+# is the case's own temporary folder.
+PRELUDE = '''
+def two_variables():
+    return tf.Variable([1.0], name="v1"), tf.Variable([2.0], name="v2")
+
+
+def tf1_prefix(fixture, write):
+    """A checkpoint written by TF 1.15 (fixtures/tf1.15/<fixture>) when the
+    repository holds one, otherwise one written now by `write(prefix)` under
+    tf.compat.v1."""
+    real = FIXTURES / "tf1.15" / fixture / "model.ckpt"
+    if real.with_suffix(".ckpt.index").is_file():
+        return str(real)
+    prefix = f"tf1-{fixture}/model.ckpt"
+    with tf.Graph().as_default():
+        write(prefix)
+    return prefix
+
+
+def write_two_variables(prefix):
+    v1 = tf1.Variable(tf1.constant(1.0, shape=[1]), name="v1")
+    v2 = tf1.Variable(tf1.constant(2.0, shape=[1]), name="v2")
+    v1 + v2
+    with tf1.Session() as sess:
+        sess.run(tf1.global_variables_initializer())
+        tf1.train.Saver().save(sess, prefix)
+
+
+def write_ema(prefix):
+    v = tf1.Variable(0, dtype=tf.float32, name="v")
+    ema = tf1.train.ExponentialMovingAverage(0.99)
+    update = ema.apply([v])
+    with tf1.Session() as sess:
+        sess.run(tf1.global_variables_initializer())
+        sess.run(tf1.assign(v, 10))
+        sess.run(update)
+        tf1.train.Saver().save(sess, prefix)
+
+
+def frozen_graph_bytes():
+    """Chapter 10's frozen graph: TF 1.15's file when present."""
+    real = FIXTURES / "tf1.15" / "frozen" / "combined_model.pb"
+    if real.is_file():
+        return real.read_bytes()
+    with tf.Graph().as_default():
+        v1 = tf1.Variable(tf1.constant(1.0, shape=[1]), name="v1")
+        v2 = tf1.Variable(tf1.constant(2.0, shape=[1]), name="v2")
+        v1 + v2
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            graph_def = tf1.graph_util.convert_variables_to_constants(
+                sess, sess.graph.as_graph_def(), ["add"]
+            )
+    return graph_def.SerializeToString()
+
+
+def small_keras_model():
+    inputs = keras.Input((2,))
+    dense = keras.layers.Dense(1, kernel_initializer="ones")
+    return keras.Model(inputs, dense(inputs))
+
+
+def keras2_savedmodel_folders():
+    """Folders written by Keras 2's model.save("folder"): the real ones under
+    fixtures/tf2.15-keras2/ when present, and always a stand-in with the same
+    endpoint layout (one signature, serving_default, and no `serve`)."""
+
+    class Dense(tf.Module):
+        def __init__(self):
+            self.kernel = tf.Variable([[1.0], [1.0]])
+
+        @tf.function(
+            input_signature=[tf.TensorSpec([None, 2], tf.float32)],
+            autograph=False,
+        )
+        def __call__(self, x):
+            return {"dense": x @ self.kernel}
+
+    stand_in = Dense()
+    tf.saved_model.save(
+        stand_in, "keras2-like", signatures={"serving_default": stand_in.__call__}
+    )
+    real = sorted(
+        p.parent
+        for p in (FIXTURES / "tf2.15-keras2").glob("*/saved_model.pb")
+    )
+    return real + [Path("keras2-like")]
+'''
+
+# snippet(s) -> code that runs them and checks the result.
+CASES = {
+    # Checkpoints, graphs and frozen models
+    "tf.Variable": """
+        v = tf.Variable(3.0)
+        assert v.numpy() == 3.0
+    """,
+    (
+        'tf.train.Checkpoint(v1=v1, v2=v2).write("mymodel/model")',
+        '.save("mymodel/model")',
+        "mymodel/model-1",
+    ): """
+        v1, v2 = two_variables()
+        assert (
+            tf.train.Checkpoint(v1=v1, v2=v2).write("mymodel/model")
+            == "mymodel/model"
+        )
+        assert (
+            tf.train.Checkpoint(v1=v1, v2=v2).save("mymodel/model")
+            == "mymodel/model-1"
+        )
+        assert tf.train.latest_checkpoint("mymodel") == "mymodel/model-1"
+    """,
+    (
+        "tf.train.CheckpointManager(checkpoint, folder, max_to_keep=2)",
+        "manager.save(checkpoint_number=step)",
+        "tf.train.latest_checkpoint(folder)",
+        "manager.latest_checkpoint",
+    ): """
+        v1, v2 = two_variables()
+        checkpoint = tf.train.Checkpoint(v1=v1, v2=v2)
+        folder = "managed"
+        manager = tf.train.CheckpointManager(checkpoint, folder, max_to_keep=2)
+        for step in (100, 200, 300):
+            manager.save(checkpoint_number=step)
+        assert manager.checkpoints == ["managed/ckpt-200", "managed/ckpt-300"]
+        assert manager.latest_checkpoint == "managed/ckpt-300"
+        assert tf.train.latest_checkpoint(folder) == "managed/ckpt-300"
+    """,
+    (
+        "tf.train.Checkpoint(v1=v1, v2=v2).restore(prefix).assert_consumed()",
+        "read",
+        "write",
+    ): """
+        v1, v2 = two_variables()
+        prefix = tf.train.Checkpoint(v1=v1, v2=v2).save("saved/model")
+        v1.assign([5.0])
+        tf.train.Checkpoint(v1=v1, v2=v2).restore(prefix).assert_consumed()
+        assert v1.numpy() == [1.0]
+        written = tf.train.Checkpoint(v1=v1, v2=v2).write("written/model")
+        v1.assign([5.0])
+        tf.train.Checkpoint(v1=v1, v2=v2).read(written).assert_consumed()
+        assert v1.numpy() == [1.0]
+    """,
+    "v.assign(10.0)": """
+        v = tf.Variable(0.0)
+        v.assign(10.0)
+        assert v.numpy() == 10.0
+    """,
+    (
+        "tf.saved_model.save(module, folder)",
+        "tf.saved_model.load(folder)",
+    ): """
+        class Adder(tf.Module):
+            def __init__(self):
+                self.v1, self.v2 = two_variables()
+
+            @tf.function(input_signature=[], autograph=False)
+            def add(self):
+                return self.v1 + self.v2
+
+        module, folder = Adder(), "adder"
+        tf.saved_model.save(module, folder)
+        loaded = tf.saved_model.load(folder)
+        assert loaded.add().numpy() == [3.0]
+    """,
+    "tf.train.Checkpoint(v1=other_v1, v2=other_v2)": """
+        v1, v2 = two_variables()
+        prefix = tf.train.Checkpoint(v1=v1, v2=v2).write("named/model")
+        other_v1 = tf.Variable([0.0], name="first")
+        other_v2 = tf.Variable([0.0], name="second")
+        tf.train.Checkpoint(v1=other_v1, v2=other_v2).read(prefix)
+        assert (other_v1.numpy(), other_v2.numpy()) == ([1.0], [2.0])
+    """,
+    (
+        "module.variables",
+        "module.trainable_variables",
+        "tf.Module",
+        "layer.weights",
+    ): """
+        module = tf.Module()
+        module.v1, module.v2 = two_variables()
+        module.step = tf.Variable(0, trainable=False)
+        assert len(module.variables) == 3
+        assert len(module.trainable_variables) == 2
+        layer = keras.layers.Dense(1)
+        layer.build((None, 2))
+        assert [w.shape for w in layer.weights] == [(2, 1), (1,)]
+    """,
+    ("tf.train.ExponentialMovingAverage", "ema.apply([v])"): """
+        v = tf.Variable(0.0, name="v")
+        ema = tf.train.ExponentialMovingAverage(0.99)
+        ema.apply([v])
+        v.assign(10.0)
+        ema.apply([v])
+        assert ema.average(v).numpy() == pytest.approx(0.1)
+    """,
+    (
+        "tf.train.Checkpoint(v=v, v_average=ema.average(v))",
+        "tf.train.Checkpoint(v_average=v).read(prefix)",
+    ): """
+        v = tf.Variable(0.0, name="v")
+        ema = tf.train.ExponentialMovingAverage(0.99)
+        ema.apply([v])
+        v.assign(10.0)
+        ema.apply([v])
+        prefix = tf.train.Checkpoint(v=v, v_average=ema.average(v)).write(
+            "ema/model"
+        )
+        v = tf.Variable(0.0, name="v")
+        status = tf.train.Checkpoint(v_average=v).read(prefix)
+        status.assert_existing_objects_matched()
+        assert v.numpy() == pytest.approx(0.1)
+    """,
+    'v.assign(tf.train.load_checkpoint(prefix).get_tensor("v/ExponentialMovingAverage"))': """
+        prefix = tf1_prefix("ema", write_ema)
+        v = tf.Variable(0.0)
+        v.assign(tf.train.load_checkpoint(prefix).get_tensor("v/ExponentialMovingAverage"))
+        assert v.numpy() == np.float32(0.099999905)
+    """,
+    ("ema.average_name(v)", "tf.train.load_checkpoint"): """
+        prefix = tf1_prefix("ema", write_ema)
+        v = tf.Variable(0.0, name="v")
+        ema = tf.train.ExponentialMovingAverage(0.99)
+        reader = tf.train.load_checkpoint(prefix)
+        to_restore = {ema.average_name(v): v}
+        for key, variable in to_restore.items():
+            variable.assign(reader.get_tensor(key))
+        assert ema.average_name(v) == "v/ExponentialMovingAverage"
+        assert v.numpy() == np.float32(0.099999905)
+    """,
+    (
+        "convert_variables_to_constants_v2(concrete_function)",
+        "tensorflow.python.framework.convert_to_constants",
+    ): """
+        from tensorflow.python.framework.convert_to_constants import (
+            convert_variables_to_constants_v2,
+        )
+
+        v1, v2 = two_variables()
+        concrete_function = tf.function(lambda: v1 + v2).get_concrete_function()
+        frozen = convert_variables_to_constants_v2(concrete_function)
+        ops = {node.op for node in frozen.graph.as_graph_def().node}
+        assert "VarHandleOp" not in ops and "ReadVariableOp" not in ops
+        assert frozen()[0].numpy() == [3.0]
+    """,
+    ("tf.io.gfile.GFile", "pathlib"): """
+        data = frozen_graph_bytes()
+        with tf.io.gfile.GFile("frozen.pb", "wb") as f:
+            f.write(data)
+        assert pathlib.Path("frozen.pb").read_bytes() == data
+        with tf.io.gfile.GFile("frozen.pb", "rb") as f:
+            assert f.read() == data
+    """,
+    (
+        "tf1.wrap_function",
+        'tf1.import_graph_def(graph_def, name="")',
+        '.prune(feeds=[], fetches="add:0")',
+    ): """
+        graph_def = tf1.GraphDef()
+        graph_def.ParseFromString(frozen_graph_bytes())
+
+        def import_frozen_graph():
+            tf1.import_graph_def(graph_def, name="")
+
+        imported = tf1.wrap_function(import_frozen_graph, signature=[])
+        frozen_add = imported.prune(feeds=[], fetches="add:0")
+        assert frozen_add().numpy() == [3.0]
+    """,
+    "tf.train.Checkpoint(v1=v1, v2=v2).restore(tf1_prefix)": """
+        tf1_prefix = tf1_prefix("two_variables", write_two_variables)
+        v1 = tf.Variable([0.0], name="v1")
+        v2 = tf.Variable([0.0], name="v2")
+        tf.train.Checkpoint(v1=v1, v2=v2).restore(tf1_prefix)
+        assert (v1.numpy(), v2.numpy()) == ([1.0], [2.0])
+    """,
+    'tf1.train.Saver({"v1/.ATTRIBUTES/VARIABLE_VALUE": v1})': """
+        prefix = tf.train.Checkpoint(v1=tf.Variable([7.0])).write("tf2/model")
+        with tf.Graph().as_default():
+            v1 = tf1.Variable([0.0], name="v1")
+            saver = tf1.train.Saver({"v1/.ATTRIBUTES/VARIABLE_VALUE": v1})
+            with tf1.Session() as sess:
+                saver.restore(sess, prefix)
+                assert sess.run(v1) == [7.0]
+    """,
+    # Keras 2 habits on Keras 3
+    ('model.save("model.keras")', 'model.export("folder")'): """
+        model = small_keras_model()
+        model.save("model.keras")
+        reloaded = keras.models.load_model("model.keras")
+        x = np.ones((1, 2), "float32")
+        assert reloaded.predict(x, verbose=0).tolist() == [[2.0]]
+        model.export("folder")
+        loaded = tf.saved_model.load("folder")
+        assert loaded.serve(x).numpy().tolist() == [[2.0]]
+    """,
+    (
+        'keras.layers.TFSMLayer("folder", call_endpoint="serving_default")',
+        'call_endpoint="serve"',
+        "model.export",
+    ): """
+        x = np.ones((1, 2), "float32")
+        model = small_keras_model()
+        model.export("keras3-export", verbose=False)
+        serve = keras.layers.TFSMLayer("keras3-export", call_endpoint="serve")
+        assert serve(x).numpy().tolist() == [[2.0]]
+        for keras2_folder in keras2_savedmodel_folders():
+            with pytest.raises(ValueError, match="neither an attribute"):
+                keras.layers.TFSMLayer(str(keras2_folder))
+        # Both kinds of folder have serving_default, and it returns a dict.
+        for source in ["keras3-export", *keras2_savedmodel_folders()]:
+            shutil.rmtree("folder", ignore_errors=True)
+            shutil.copytree(source, "folder")
+            outputs = keras.layers.TFSMLayer("folder", call_endpoint="serving_default")(x)
+            (output,) = outputs.values()
+            assert output.shape[0] == 1
+            if str(source) in ("keras3-export", "keras2-like"):
+                assert output.numpy().tolist() == [[2.0]]
+    """,
+    ('model.save_weights("model.weights.h5")', "ValueError"): """
+        model = small_keras_model()
+        model.save_weights("model.weights.h5")
+        model.layers[-1].kernel.assign([[0.0], [0.0]])
+        model.load_weights("model.weights.h5")
+        assert model.layers[-1].kernel.numpy().tolist() == [[1.0], [1.0]]
+        for name in ("model.h5", "weights.ckpt"):
+            with pytest.raises(ValueError, match="weights.h5"):
+                model.save_weights(name)
+    """,
+    ("load_model", "safe_mode=False"): """
+        inputs = keras.Input((2,))
+        outputs = keras.layers.Lambda(lambda t: t * 2.0)(inputs)
+        keras.Model(inputs, outputs).save("lambda.keras")
+        with pytest.raises(ValueError, match="safe_mode"):
+            keras.models.load_model("lambda.keras")
+        model = keras.models.load_model("lambda.keras", safe_mode=False)
+        x = np.ones((1, 2), "float32")
+        assert model.predict(x, verbose=0).tolist() == [[2.0, 2.0]]
+    """,
+}
+
+# The TF1 column, where running it is cheap. Not every TF1 snippet has one.
+TF1_CASES = {
+    (
+        "tf1.global_variables_initializer()",
+        "sess.run(init_op)",
+        "tf1.Session",
+    ): """
+        with tf.Graph().as_default():
+            v = tf1.Variable(3.0)
+            init_op = tf1.global_variables_initializer()
+            with tf1.Session() as sess:
+                sess.run(init_op)
+                assert sess.run(v) == 3.0
+    """,
+    (
+        'tf1.train.Saver().save(sess, "mymodel/model.ckpt")',
+        "tf1.train.latest_checkpoint(folder)",
+        "saver.restore(sess, prefix)",
+    ): """
+        with tf.Graph().as_default():
+            v = tf1.Variable(3.0, name="v")
+            with tf1.Session() as sess:
+                sess.run(v.initializer)
+                tf1.train.Saver().save(sess, "mymodel/model.ckpt")
+        folder = "mymodel"
+        prefix = tf1.train.latest_checkpoint(folder)
+        with tf.Graph().as_default():
+            v = tf1.Variable(0.0, name="v")
+            saver = tf1.train.Saver()
+            with tf1.Session() as sess:
+                saver.restore(sess, prefix)
+                assert sess.run(v) == 3.0
+    """,
+    "sess.run(tf1.assign(v, 10))": """
+        with tf.Graph().as_default():
+            v = tf1.Variable(0.0)
+            with tf1.Session() as sess:
+                sess.run(v.initializer)
+                sess.run(tf1.assign(v, 10))
+                assert sess.run(v) == 10.0
+    """,
+    'tf1.train.Saver({"v/ExponentialMovingAverage": v})': """
+        prefix = tf1_prefix("ema", write_ema)
+        with tf.Graph().as_default():
+            v = tf1.Variable(0.0, name="v")
+            saver = tf1.train.Saver({"v/ExponentialMovingAverage": v})
+            with tf1.Session() as sess:
+                saver.restore(sess, prefix)
+                assert sess.run(v) == np.float32(0.099999905)
+    """,
+    'tf1.graph_util.convert_variables_to_constants(sess, graph_def, ["add"])': """
+        with tf.Graph().as_default():
+            v1 = tf1.Variable([1.0], name="v1")
+            v2 = tf1.Variable([2.0], name="v2")
+            v1 + v2
+            with tf1.Session() as sess:
+                sess.run(tf1.global_variables_initializer())
+                graph_def = sess.graph.as_graph_def()
+                frozen = tf1.graph_util.convert_variables_to_constants(sess, graph_def, ["add"])
+        assert {node.op for node in frozen.node} == {"Const", "Identity", "AddV2"}
+    """,
+}
+
+
+def _cells(line):
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def cheatsheet_snippets(text, columns):
+    """(snippet, table row) for every code span in the named column of each
+    table, and every fenced code block, in the order of the page."""
+    found = []
+    for block in re.findall(r"^```[^\n]*\n(.*?)^```", text, re.M | re.S):
+        found.append((block.strip(), "a code block"))
+    header = None
+    for line in text.splitlines():
+        if not line.startswith("|"):
+            header = None
+            continue
+        cells = _cells(line)
+        if header is None:
+            header = cells
+            wanted = [
+                i for i, name in enumerate(header) if name.startswith(columns)
+            ]
+            continue
+        if set("".join(cells)) <= set("-: "):
+            continue
+        for i in wanted:
+            for span in re.findall(r"`([^`]+)`", cells[i]):
+                found.append((span, cells[0]))
+    return found
+
+
+def _by_snippet(cases):
+    table = {}
+    for snippets in cases:
+        for snippet in (snippets,) if isinstance(snippets, str) else snippets:
+            table[snippet] = snippets
+    return table
+
+
+TEXT = CHEATSHEET.read_text(encoding="utf-8")
+SNIPPETS = cheatsheet_snippets(TEXT, NEW_COLUMNS)
+TF1_SNIPPETS = cheatsheet_snippets(TEXT, ("TF1",))
+
+
+def test_the_cheatsheet_has_snippets():
+    assert len(SNIPPETS) > 30, SNIPPETS
+    assert len({row for _, row in SNIPPETS}) >= 20
+
+
+def test_every_snippet_has_a_case():
+    known = _by_snippet(CASES)
+    missing = [
+        f"{snippet!r} (row {row!r})"
+        for snippet, row in SNIPPETS
+        if snippet not in known
+    ]
+    assert not missing, (
+        "snippets of book/cheatsheet.md that no case in "
+        "tests/test_cheatsheet.py runs; add them to CASES:\n"
+        + "\n".join(missing)
+    )
+
+
+def test_every_case_is_in_the_cheatsheet():
+    on_the_page = {s for s, _ in SNIPPETS} | {s for s, _ in TF1_SNIPPETS}
+    gone = [
+        s
+        for s in {**_by_snippet(CASES), **_by_snippet(TF1_CASES)}
+        if s not in on_the_page
+    ]
+    assert not gone, f"cases for snippets no longer in the cheat sheet: {gone}"
+
+
+def _run(snippets, code, tmp_path, monkeypatch):
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    code = textwrap.dedent(code)
+    for snippet in (snippets,) if isinstance(snippets, str) else snippets:
+        assert snippet in code, f"the case does not run {snippet!r}"
+    assert "assert " in code, "a case checks a value"
+    monkeypatch.chdir(tmp_path)
+    keras.backend.clear_session()
+    namespace = {
+        "tf": tf,
+        "tf1": tf.compat.v1,
+        "np": np,
+        "keras": keras,
+        "pathlib": __import__("pathlib"),
+        "Path": Path,
+        "pytest": pytest,
+        "shutil": __import__("shutil"),
+        "FIXTURES": FIXTURES,
+    }
+    exec(compile(PRELUDE, "<prelude>", "exec"), namespace)
+    exec(compile(code, "<case>", "exec"), namespace)
+
+
+def _case_id(snippets):
+    first = snippets if isinstance(snippets, str) else snippets[0]
+    return first[:40]
+
+
+@pytest.mark.parametrize(
+    "snippets", list(CASES), ids=[_case_id(s) for s in CASES]
+)
+def test_tf2_snippet_runs(snippets, tmp_path, monkeypatch):
+    _run(snippets, CASES[snippets], tmp_path, monkeypatch)
+
+
+@pytest.mark.parametrize(
+    "snippets", list(TF1_CASES), ids=[_case_id(s) for s in TF1_CASES]
+)
+def test_tf1_snippet_runs(snippets, tmp_path, monkeypatch):
+    _run(snippets, TF1_CASES[snippets], tmp_path, monkeypatch)
+
+
+def test_chapter_links_point_at_chapters():
+    links = re.findall(r"\]\((\.\./notebooks/[^)]+)\)", TEXT)
+    assert links, "the cheat sheet links its chapters"
+    missing = sorted(
+        {
+            link
+            for link in links
+            if not (CHEATSHEET.parent / link).resolve().is_file()
+        }
+    )
+    assert not missing, f"links to chapters that do not exist: {missing}"
