@@ -178,6 +178,11 @@ PAGE_FACTS_JS = """async () => {
         codeBlocks: document.querySelectorAll('.cell_input div.highlight').length,
         copyButtons: document.querySelectorAll('.cell_input div.highlight button.copybtn').length,
         download: [...document.querySelectorAll('a.btn-download-source-button')].map(a => a.href),
+        setupCollapsed: (() => {
+            const first = document.querySelector('.cell');
+            return !!first && first.classList.contains('tag_stamp:setup')
+                && !first.querySelector('.cell_input').checkVisibility();
+        })(),
     };
 }"""
 
@@ -245,6 +250,10 @@ def test_chapter_shows_code_outputs_figures_and_copy_buttons(
     assert facts["outputImages"] == figures, (
         f"{chapter}: {facts['outputImages']} images in outputs, the notebook has {figures} figures"
     )
+    # The reader meets the chapter's first idea, not the setup plumbing.
+    assert facts["setupCollapsed"], (
+        f"{chapter}: the setup cell is not first and collapsed"
+    )
     assert facts["copyButtons"] == facts["codeBlocks"], (
         f"{chapter}: {facts['copyButtons']} copy buttons for {facts['codeBlocks']} code cells"
     )
@@ -304,7 +313,10 @@ def test_download_link_serves_the_notebook_with_outputs(
 
 def test_copy_button_copies_the_code(context, site):
     page, problems = open_page(context, site, f"{SCREENSHOT_CHAPTER}.html")
-    block = page.locator(".cell_input div.highlight").first
+    # The first code a reader sees: the setup cell above it is collapsed.
+    block = (
+        page.locator(".cell_input div.highlight").filter(visible=True).first
+    )
     block.hover()
     block.locator("button.copybtn").click()
     copied = page.evaluate("navigator.clipboard.readText()")
