@@ -1,11 +1,9 @@
 """pytest hooks for the whole repository: a test run must leave the tree as it found it."""
 
 import subprocess
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent
+from support.book import ROOT  # pytest.ini puts tests/ on sys.path
 
 
 def _is_controller(config):

@@ -4,7 +4,7 @@ nbval skips `image/png` when it compares outputs, so a figure could change
 without a test noticing. This wraps nbval's comparison so that every PNG a
 chapter produces is compared with the stored one as well, within a tolerance
 for anti-aliasing, and a failing figure is saved with a difference image.
-Loaded for every run by `-p nbval_figures` in pytest.ini.
+Loaded for every run by `-p support.nbval_figures` in pytest.ini.
 """
 
 import base64
@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
+from support.book import ROOT
+
 # Where failing figures are saved; the harness's own test points it elsewhere.
 FIGURE_DIFFS = Path(
     os.environ.get("FIGURE_DIFF_DIR", ROOT / "test-output" / "figures")
