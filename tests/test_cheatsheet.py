@@ -514,7 +514,9 @@ def _run(snippets, code, tmp_path, monkeypatch):
         assert snippet in code, f"the case does not run {snippet!r}"
     assert "assert " in code, "a case checks a value"
     monkeypatch.chdir(tmp_path)
-    keras.backend.clear_session()
+    if "keras" in code:
+        # Fresh layer names; it costs a garbage collection, so only here.
+        keras.backend.clear_session()
     namespace = {
         "tf": tf,
         "tf1": tf.compat.v1,
