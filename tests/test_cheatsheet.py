@@ -418,6 +418,104 @@ TF1_CASES = {
                 saver.restore(sess, prefix)
                 assert sess.run(v) == np.float32(0.099999905)
     """,
+    (
+        "tf1.train.Saver(max_to_keep=2)",
+        "saver.save(sess, prefix, global_step=step)",
+    ): """
+        with tf.Graph().as_default():
+            v = tf1.Variable(3.0, name="v")
+            saver = tf1.train.Saver(max_to_keep=2)
+            with tf1.Session() as sess:
+                sess.run(v.initializer)
+                prefix = "rolling/model.ckpt"
+                for step in (100, 200, 300):
+                    saver.save(sess, prefix, global_step=step)
+        kept = sorted(p.name for p in pathlib.Path("rolling").glob("*.index"))
+        assert kept == ["model.ckpt-200.index", "model.ckpt-300.index"]
+    """,
+    (
+        'tf1.train.import_meta_graph("model.ckpt.meta")',
+        'get_tensor_by_name("add:0")',
+    ): """
+        with tf.Graph().as_default():
+            v1 = tf1.Variable([1.0], name="v1")
+            v2 = tf1.Variable([2.0], name="v2")
+            v1 + v2
+            with tf1.Session() as sess:
+                sess.run(tf1.global_variables_initializer())
+                tf1.train.Saver().save(sess, "model.ckpt")
+        with tf.Graph().as_default() as graph:
+            saver = tf1.train.import_meta_graph("model.ckpt.meta")
+            with tf1.Session() as sess:
+                saver.restore(sess, "model.ckpt")
+                assert sess.run(graph.get_tensor_by_name("add:0")) == [3.0]
+    """,
+    (
+        'tf1.train.Saver({"v1": other_v1, "v2": other_v2})',
+        "tf1.global_variables()",
+        "tf1.trainable_variables()",
+    ): """
+        prefix = tf1_prefix("two_variables", write_two_variables)
+        with tf.Graph().as_default():
+            other_v1 = tf1.Variable([0.0], name="other_v1")
+            other_v2 = tf1.Variable([0.0], name="other_v2")
+            tf1.Variable(0, name="step", trainable=False)
+            assert len(tf1.global_variables()) == 3
+            assert len(tf1.trainable_variables()) == 2
+            saver = tf1.train.Saver({"v1": other_v1, "v2": other_v2})
+            with tf1.Session() as sess:
+                saver.restore(sess, prefix)
+                assert sess.run([other_v1, other_v2]) == [[1.0], [2.0]]
+    """,
+    (
+        "ema = tf1.train.ExponentialMovingAverage(0.99)",
+        "ema.apply(var_list)",
+        "ema.apply",
+        "ema.average(v)",
+        "tf1.train.Saver()",
+        "v/ExponentialMovingAverage",
+        "v",
+        "tf1.train.Saver(ema.variables_to_restore())",
+    ): """
+        with tf.Graph().as_default():
+            v = tf1.Variable(0.0, name="v")
+            ema = tf1.train.ExponentialMovingAverage(0.99)
+            var_list = [v]
+            update = ema.apply(var_list)
+            with tf1.Session() as sess:
+                sess.run(tf1.global_variables_initializer())
+                sess.run(tf1.assign(v, 10.0))
+                sess.run(update)
+                assert sess.run(ema.average(v)) == np.float32(0.099999905)
+                prefix = tf1.train.Saver().save(sess, "ema/model.ckpt")
+        keys = [key for key, _ in tf.train.list_variables(prefix)]
+        assert keys == ["v", "v/ExponentialMovingAverage"]
+        with tf.Graph().as_default():
+            v = tf1.Variable(0.0, name="v")
+            ema = tf1.train.ExponentialMovingAverage(0.99)
+            saver = tf1.train.Saver(ema.variables_to_restore())
+            with tf1.Session() as sess:
+                saver.restore(sess, prefix)
+                assert sess.run(v) == np.float32(0.099999905)
+    """,
+    ("tf1.gfile.GFile", "tf1.gfile.FastGFile"): """
+        with tf1.gfile.GFile("data.bin", "wb") as f:
+            f.write(b"graph")
+        assert tf1.gfile.FastGFile("data.bin", "rb").read() == b"graph"
+    """,
+    (
+        "tf1.GraphDef().ParseFromString(data)",
+        'tf1.import_graph_def(graph_def, return_elements=["add:0"])',
+    ): """
+        data = frozen_graph_bytes()
+        graph_def = tf1.GraphDef()
+        assert tf1.GraphDef().ParseFromString(data) == len(data)
+        graph_def.ParseFromString(data)
+        with tf.Graph().as_default():
+            (add,) = tf1.import_graph_def(graph_def, return_elements=["add:0"])
+            with tf1.Session() as sess:
+                assert sess.run(add) == [3.0]
+    """,
     'tf1.graph_util.convert_variables_to_constants(sess, graph_def, ["add"])': """
         with tf.Graph().as_default():
             v1 = tf1.Variable([1.0], name="v1")
