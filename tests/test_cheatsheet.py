@@ -2,7 +2,7 @@
 the value it should.
 
 The test reads book/cheatsheet.md and takes each inline code span of the
-right-hand column of every table (and every fenced code block). Each snippet
+TF2 or Keras 3 column of every table (and every fenced code block). Each snippet
 must have a case in CASES below: Python code that contains the snippet
 verbatim, runs it against files it makes in its own temporary folder or the
 real old files under fixtures/, and asserts on the result. A snippet without
