@@ -16,7 +16,6 @@ a snippet without a case is allowed.
 
 import re
 import textwrap
-from pathlib import Path
 
 import pytest
 from support.book import ROOT
@@ -51,31 +50,12 @@ def small_keras_model():
     return keras.Model(inputs, dense(inputs))
 
 
-def keras2_savedmodel_folders():
-    """Folders written by Keras 2's model.save("folder"): the real ones under
-    fixtures/tf2.15-keras2/ when present, and always a stand-in with the same
-    endpoint layout (one signature, serving_default, and no `serve`)."""
-
-    class Dense(tf.Module):
-        def __init__(self):
-            self.kernel = tf.Variable([[1.0], [1.0]])
-
-        @tf.function(
-            input_signature=[tf.TensorSpec([None, 2], tf.float32)],
-            autograph=False,
-        )
-        def __call__(self, x):
-            return {"dense": x @ self.kernel}
-
-    stand_in = Dense()
-    tf.saved_model.save(
-        stand_in, "keras2-like", signatures={"serving_default": stand_in.__call__}
-    )
-    real = sorted(
-        p.parent
-        for p in (FIXTURES / "tf2.15-keras2").glob("*/saved_model.pb")
-    )
-    return real + [Path("keras2-like")]
+def keras2_savedmodel():
+    """The folder Keras 2 (TF 2.15) wrote with model.save("folder"), the
+    inputs it was given and the outputs it computed for them."""
+    folder = FIXTURES / "tf2.15-keras2" / "savedmodel"
+    expected = np.load(FIXTURES / "tf2.15-keras2" / "expected.npz")
+    return folder, expected["x"], expected["logits"]
 '''
 
 # snippet(s) -> code that runs them and checks the result.
@@ -294,18 +274,19 @@ CASES = {
         model.export("keras3-export", verbose=False)
         serve = keras.layers.TFSMLayer("keras3-export", call_endpoint="serve")
         assert serve(x).numpy().tolist() == [[2.0]]
-        for keras2_folder in keras2_savedmodel_folders():
-            with pytest.raises(ValueError, match="neither an attribute"):
-                keras.layers.TFSMLayer(str(keras2_folder))
-        # Both kinds of folder have serving_default, and it returns a dict.
-        for source in ["keras3-export", *keras2_savedmodel_folders()]:
+        keras2_folder, keras2_x, keras2_logits = keras2_savedmodel()
+        with pytest.raises(ValueError, match="neither an attribute"):
+            keras.layers.TFSMLayer(str(keras2_folder))
+        # Both kinds of folder have serving_default; it returns a dictionary.
+        for source, inputs, expected in [
+            ("keras3-export", x, [[2.0]]),
+            (keras2_folder, keras2_x, keras2_logits),
+        ]:
             shutil.rmtree("folder", ignore_errors=True)
             shutil.copytree(source, "folder")
-            outputs = keras.layers.TFSMLayer("folder", call_endpoint="serving_default")(x)
+            outputs = keras.layers.TFSMLayer("folder", call_endpoint="serving_default")(inputs)
             (output,) = outputs.values()
-            assert output.shape[0] == 1
-            if str(source) in ("keras3-export", "keras2-like"):
-                assert output.numpy().tolist() == [[2.0]]
+            np.testing.assert_allclose(output, expected, rtol=1e-5, atol=1e-6)
     """,
     ('model.save_weights("model.weights.h5")', "ValueError"): """
         model = small_keras_model()
@@ -582,7 +563,6 @@ def _run(snippets, code, tmp_path, monkeypatch):
         "np": np,
         "keras": keras,
         "pathlib": __import__("pathlib"),
-        "Path": Path,
         "pytest": pytest,
         "shutil": __import__("shutil"),
         "FIXTURES": FIXTURES,
