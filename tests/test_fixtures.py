@@ -90,6 +90,9 @@ def test_tf1_two_variables_read_by_today():
     )
     assert tf.train.latest_checkpoint(str(prefix.parent)) == str(prefix)
 
+    # book/compatibility.md quotes both sizes.
+    assert (TF1 / "two_variables" / "model.ckpt.meta").stat().st_size == 3522
+    assert (KERAS2 / "saver" / "model.ckpt.meta").stat().st_size == 4465
     meta = meta_graph(TF1 / "two_variables" / "model.ckpt.meta")
     assert meta.meta_info_def.tensorflow_version == "1.15.5"
     ops = {node.name: node.op for node in meta.graph_def.node}

@@ -1,0 +1,483 @@
+"""One test per cell of book/compatibility.md: a file kind written by TF 1.15.5,
+by TF 2.15 with Keras 2, or by TF 2.21 with Keras 3, read by TF 2.21 and
+Keras 3.15 with the API the page names, its values compared, and what the
+page says is refused or lost checked too. The test id is `<row>-<writer>`,
+as the page names it. The old files are the committed fixtures; the TF 2.21
+files are written here."""
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+from support.book import ROOT
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+tf1 = tf.compat.v1
+TF1 = ROOT / "fixtures" / "tf1.15"
+KERAS2 = ROOT / "fixtures" / "tf2.15-keras2"
+K2 = np.load(KERAS2 / "expected.npz")
+TF1_KERAS = np.load(TF1 / "keras" / "expected.npz")
+CELLS = {}
+
+
+def cell(row, writer):
+    def register(function):
+        CELLS[f"{row}-{writer}"] = function
+        return function
+
+    return register
+
+
+def classifier(seed=0):
+    """The Keras 2 fixtures' classifier, built in Keras 3."""
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input(shape=(4,), name="features")
+    hidden = keras.layers.Dense(8, activation="relu", name="hidden")(inputs)
+    logits = keras.layers.Dense(3, name="logits")(hidden)
+    return keras.Model(inputs, logits, name="classifier")
+
+
+def assert_same(actual, expected):
+    np.testing.assert_allclose(np.asarray(actual), expected, atol=1e-5)
+
+
+def raises_with(exception, text, function):
+    with pytest.raises(exception) as info:
+        function()
+    assert text in str(info.value)
+
+
+def tf1_two_variables(folder):
+    """Chapter 1's graph saved by today's `tf1.train.Saver`."""
+    with tf.Graph().as_default():
+        v1 = tf1.Variable(tf1.constant(1.0, shape=[1]), name="v1")
+        v2 = tf1.Variable(tf1.constant(2.0, shape=[1]), name="v2")
+        result = v1 + v2
+        saver = tf1.train.Saver()
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            prefix = saver.save(sess, str(folder / "model.ckpt"))
+            frozen = tf1.graph_util.convert_variables_to_constants(
+                sess, tf1.get_default_graph().as_graph_def(), ["add"]
+            )
+    assert result.op.type == "AddV2"
+    (folder / "combined_model.pb").write_bytes(frozen.SerializeToString())
+    return prefix
+
+
+# Row saver-checkpoint: a TF1 `Saver` checkpoint (.index + .data).
+def restore_by_name(prefix):
+    v1 = tf.Variable([0.0], name="v1")
+    v2 = tf.Variable([0.0], name="v2")
+    tf.train.Checkpoint(a=v1, b=v2).restore(str(prefix)).assert_consumed()
+    assert (v1 + v2).numpy().tolist() == [3.0]
+    reader = tf.train.load_checkpoint(str(prefix))
+    assert sorted(reader.get_variable_to_shape_map()) == ["v1", "v2"]
+
+
+@cell("saver-checkpoint", "tf1.15")
+def _():
+    restore_by_name(TF1 / "two_variables" / "model.ckpt")
+
+
+@cell("saver-checkpoint", "keras2")
+def _():
+    restore_by_name(KERAS2 / "saver" / "model.ckpt")
+
+
+@cell("saver-checkpoint", "keras3")
+def _(tmp_path):
+    restore_by_name(tf1_two_variables(tmp_path))
+
+
+# Row meta-graph: the `.meta` beside it, imported into a graph.
+def import_meta(prefix, variable_dtype):
+    with tf.Graph().as_default() as graph:
+        saver = tf1.train.import_meta_graph(str(prefix) + ".meta")
+        assert [v.dtype for v in tf1.global_variables()] == [
+            variable_dtype
+        ] * 2
+        with tf1.Session() as sess:
+            saver.restore(sess, str(prefix))
+            assert sess.run(graph.get_tensor_by_name("add:0")).tolist() == [
+                3.0
+            ]
+
+
+@cell("meta-graph", "tf1.15")
+def _():
+    # TF 1.15 made reference variables; imported today, they still are.
+    import_meta(TF1 / "two_variables" / "model.ckpt", tf.float32._as_ref)
+
+
+@cell("meta-graph", "keras2")
+def _():
+    import_meta(KERAS2 / "saver" / "model.ckpt", tf.float32)
+
+
+@cell("meta-graph", "keras3")
+def _(tmp_path):
+    import_meta(tf1_two_variables(tmp_path), tf.float32)
+
+
+# Row frozen-graph: a frozen GraphDef (.pb), in a session or eagerly.
+def run_frozen(path):
+    graph_def = tf1.GraphDef()
+    graph_def.ParseFromString(path.read_bytes())
+    assert not {n.op for n in graph_def.node} & {"VariableV2", "VarHandleOp"}
+    with tf.Graph().as_default():
+        (result,) = tf1.import_graph_def(graph_def, return_elements=["add:0"])
+        with tf1.Session() as sess:
+            assert sess.run(result).tolist() == [3.0]
+    wrapped = tf1.wrap_function(
+        lambda: tf1.import_graph_def(graph_def, name=""), []
+    )
+    function = wrapped.prune([], wrapped.graph.get_tensor_by_name("add:0"))
+    assert function().numpy().tolist() == [3.0]
+
+
+@cell("frozen-graph", "tf1.15")
+def _():
+    run_frozen(TF1 / "frozen" / "combined_model.pb")
+
+
+@cell("frozen-graph", "keras2")
+def _():
+    run_frozen(KERAS2 / "frozen" / "combined_model.pb")
+
+
+@cell("frozen-graph", "keras3")
+def _(tmp_path):
+    tf1_two_variables(tmp_path)
+    run_frozen(tmp_path / "combined_model.pb")
+
+
+# Row object-checkpoint: object-based, from `tf.train.Checkpoint` or Keras 2's
+# `save_weights` in the TF format.
+@cell("object-checkpoint", "tf1.15")
+def _():
+    v1, v2 = tf.Variable([0.0]), tf.Variable([0.0])
+    status = tf.train.Checkpoint(v1=v1, v2=v2).restore(
+        str(TF1 / "object" / "ckpt-1")
+    )
+    status.assert_consumed()
+    assert (v1 + v2).numpy().tolist() == [3.0]
+
+
+def keras2_tf_weights_by_key(model, prefix):
+    """Keras 2 wrote layer_with_weights-N/...; Keras 3 cannot read that, so
+    each value is assigned by its checkpoint key."""
+    reader = tf.train.load_checkpoint(str(prefix))
+    for index, name in enumerate(["hidden", "logits"]):
+        layer = model.get_layer(name)
+        for weight in ("kernel", "bias"):
+            key = f"layer_with_weights-{index}/{weight}/.ATTRIBUTES/VARIABLE_VALUE"
+            getattr(layer, weight).assign(reader.get_tensor(key))
+    return reader
+
+
+@cell("object-checkpoint", "keras2")
+def _():
+    prefix = KERAS2 / "weights_tf" / "ckpt"
+    model = classifier()
+    raises_with(
+        ValueError,
+        "File format not supported",
+        lambda: model.load_weights(str(prefix)),
+    )
+    reader = keras2_tf_weights_by_key(model, prefix)
+    assert_same(model(K2["x"]), K2["logits"])
+    # The Keras 2 optimizer's slots are there, under numbered keys.
+    assert (
+        reader.get_tensor("optimizer/_iterations/.ATTRIBUTES/VARIABLE_VALUE")
+        == 3
+    )
+    slots = [
+        k for k in reader.get_variable_to_shape_map() if "_variables/" in k
+    ]
+    assert len(slots) == 8
+
+
+@cell("object-checkpoint", "keras3")
+def _(tmp_path):
+    model = classifier(seed=0)
+    with pytest.raises(ValueError):
+        model.save_weights(str(tmp_path / "weights.ckpt"))
+    tf.train.Checkpoint(model=model).write(str(tmp_path / "model"))
+    other = classifier(seed=1)
+    tf.train.Checkpoint(model=other).read(
+        str(tmp_path / "model")
+    ).assert_consumed()
+    assert_same(other(K2["x"]), model(K2["x"]).numpy())
+
+
+# Row savedmodel: a SavedModel folder, as an inference-only layer.
+@cell("savedmodel", "tf1.15")
+def _():
+    folder = str(TF1 / "savedmodel")
+    layer = keras.layers.TFSMLayer(folder, call_endpoint="serving_default")
+    assert_same(layer(np.array([[10.0]], "float32"))["y"], [[13.0]])
+    raises_with(
+        ValueError,
+        "File format not supported",
+        lambda: keras.models.load_model(folder),
+    )
+
+
+@cell("savedmodel", "keras2")
+def _():
+    folder = str(KERAS2 / "savedmodel")
+    raises_with(
+        ValueError,
+        "File format not supported",
+        lambda: keras.models.load_model(folder),
+    )
+    raises_with(
+        ValueError,
+        "Available endpoints for this SavedModel: ['serving_default']",
+        lambda: keras.layers.TFSMLayer(folder, call_endpoint="serve"),
+    )
+    layer = keras.layers.TFSMLayer(folder, call_endpoint="serving_default")
+    outputs = layer(K2["x"])
+    assert list(outputs) == ["logits"]
+    assert_same(outputs["logits"], K2["logits"])
+
+
+@cell("savedmodel", "keras3")
+def _(tmp_path):
+    model = classifier()
+    model.export(str(tmp_path / "exported"), verbose=False)
+    assert sorted(
+        tf.saved_model.load(str(tmp_path / "exported")).signatures
+    ) == [
+        "serve",
+        "serving_default",
+    ]
+    layer = keras.layers.TFSMLayer(
+        str(tmp_path / "exported"), call_endpoint="serve"
+    )
+    assert_same(layer(K2["x"]), model(K2["x"]).numpy())
+
+
+# Row h5-model: a whole model in the legacy .h5 file.
+@cell("h5-model", "tf1.15")
+def _():
+    path = str(TF1 / "keras" / "model.h5")
+    for compile in (True, False):
+        raises_with(
+            TypeError,
+            "GlorotUniform",
+            lambda compile=compile: keras.models.load_model(
+                path, compile=compile
+            ),
+        )
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(4,)),
+            keras.layers.Dense(8, activation="relu", name="hidden"),
+            keras.layers.Dense(3, name="logits"),
+        ]
+    )
+    model.load_weights(path)
+    assert_same(model(TF1_KERAS["x"]), TF1_KERAS["logits"])
+
+
+@cell("h5-model", "keras2")
+def _():
+    path = str(KERAS2 / "model.h5")
+    raises_with(
+        TypeError,
+        "SparseCategoricalCrossentropy",
+        lambda: keras.models.load_model(path),
+    )
+    model = keras.models.load_model(path, compile=False)
+    assert not model.compiled
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        assert_same(model(K2["x"]), K2["logits"])
+
+
+@cell("h5-model", "keras3")
+def _(tmp_path):
+    model = classifier()
+    model.compile(optimizer="adam", loss=keras.losses.MeanSquaredError())
+    model.fit(K2["x"], np.zeros((16, 3)), verbose=0)
+    model.save(str(tmp_path / "model.h5"))
+    loaded = keras.models.load_model(str(tmp_path / "model.h5"))
+    assert_same(loaded(K2["x"]), model(K2["x"]).numpy())
+    assert loaded.compiled and int(loaded.optimizer.iterations) == 1
+    # A loss given by its short string name does not survive the trip.
+    model.compile(optimizer="adam", loss="mse")
+    model.save(str(tmp_path / "mse.h5"))
+    raises_with(
+        ValueError,
+        "Could not deserialize 'keras.metrics.mse'",
+        lambda: keras.models.load_model(str(tmp_path / "mse.h5")),
+    )
+    loaded = keras.models.load_model(str(tmp_path / "mse.h5"), compile=False)
+    assert_same(loaded(K2["x"]), model(K2["x"]).numpy())
+
+
+# Row h5-weights: `save_weights` into .h5.
+@cell("h5-weights", "tf1.15")
+def _():
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(4,)),
+            keras.layers.Dense(8, activation="relu", name="hidden"),
+            keras.layers.Dense(3, name="logits"),
+        ]
+    )
+    model.load_weights(str(TF1 / "keras" / "weights.h5"))
+    assert_same(model(TF1_KERAS["x"]), TF1_KERAS["logits"])
+
+
+@cell("h5-weights", "keras2")
+def _():
+    model = classifier(seed=5)
+    model.load_weights(str(KERAS2 / "weights.h5"))
+    assert_same(model(K2["x"]), K2["logits"])
+
+
+@cell("h5-weights", "keras3")
+def _(tmp_path):
+    model = classifier()
+    raises_with(
+        ValueError,
+        ".weights.h5",
+        lambda: model.save_weights(str(tmp_path / "w.h5")),
+    )
+    model.save_weights(str(tmp_path / "model.weights.h5"))
+    other = classifier(seed=5)
+    other.load_weights(str(tmp_path / "model.weights.h5"))
+    assert_same(other(K2["x"]), model(K2["x"]).numpy())
+
+
+# Row keras-file: the .keras zip.
+KERAS2_FUNCTIONAL = {"Functional": keras.Model}
+
+
+@cell("keras-file", "keras2")
+def _():
+    path = str(KERAS2 / "model.keras")
+    raises_with(
+        TypeError,
+        "keras.src.engine.functional cannot be imported",
+        lambda: keras.models.load_model(path),
+    )
+    raises_with(
+        ValueError,
+        "Argument(s) not recognized",
+        lambda: keras.models.load_model(
+            path, custom_objects=KERAS2_FUNCTIONAL
+        ),
+    )
+    model = keras.models.load_model(
+        path, custom_objects=KERAS2_FUNCTIONAL, compile=False
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        assert_same(model(K2["x"]), K2["logits"])
+
+
+@cell("keras-file", "keras3")
+def _(tmp_path):
+    model = classifier()
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(K2["x"], np.zeros((16, 3)), verbose=0)
+    model.save(str(tmp_path / "model.keras"))
+    loaded = keras.models.load_model(str(tmp_path / "model.keras"))
+    assert_same(loaded(K2["x"]), model(K2["x"]).numpy())
+    assert int(loaded.optimizer.iterations) == 1
+
+
+# Row custom-layer: a model with a registered custom layer.
+@keras.saving.register_keras_serializable(package="book")
+class Scale(keras.layers.Layer):
+    """The Keras 2 fixture's layer, written for Keras 3."""
+
+    def __init__(self, initial=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.initial = initial
+
+    def build(self, input_shape):
+        self.factor = self.add_weight(
+            name="factor",
+            shape=(),
+            initializer=keras.initializers.Constant(self.initial),
+        )
+
+    def call(self, inputs):
+        return inputs * self.factor
+
+    def get_config(self):
+        return {**super().get_config(), "initial": self.initial}
+
+
+@cell("custom-layer", "keras2")
+def _():
+    path = str(KERAS2 / "custom_layer.h5")
+    model = keras.models.load_model(path)
+    assert type(model.get_layer("scale")) is Scale
+    assert_same(model(K2["x"]), K2["custom_outputs"])
+    model = keras.models.load_model(
+        str(KERAS2 / "custom_layer.keras"),
+        custom_objects=KERAS2_FUNCTIONAL,
+        compile=False,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        assert_same(model(K2["x"]), K2["custom_outputs"])
+
+
+@cell("custom-layer", "keras3")
+def _(tmp_path):
+    inputs = keras.Input(shape=(4,))
+    model = keras.Model(inputs, Scale(0.5, name="scale")(inputs))
+    model.save(str(tmp_path / "custom.keras"))
+    loaded = keras.models.load_model(str(tmp_path / "custom.keras"))
+    assert type(loaded.get_layer("scale")) is Scale
+    assert_same(loaded(K2["x"]), 0.5 * K2["x"])
+
+
+# Row lambda: a `Lambda` layer holding a Python lambda.
+@cell("lambda", "keras2")
+def _():
+    path = str(KERAS2 / "lambda.h5")
+    raises_with(
+        ValueError, "safe_mode=False", lambda: keras.models.load_model(path)
+    )
+    model = keras.models.load_model(path, safe_mode=False)
+    assert_same(model(K2["x"]), K2["lambda_outputs"])
+
+
+@cell("lambda", "keras3")
+def _(tmp_path):
+    inputs = keras.Input(shape=(4,))
+    model = keras.Model(inputs, keras.layers.Lambda(lambda t: 2.0 * t)(inputs))
+    model.save(str(tmp_path / "lambda.keras"))
+    path = str(tmp_path / "lambda.keras")
+    raises_with(
+        ValueError, "safe_mode=False", lambda: keras.models.load_model(path)
+    )
+    loaded = keras.models.load_model(path, safe_mode=False)
+    assert_same(loaded(K2["x"]), 2.0 * K2["x"])
+
+
+@pytest.mark.parametrize("cell_id", sorted(CELLS))
+def test_cell(cell_id, tmp_path):
+    function = CELLS[cell_id]
+    if function.__code__.co_argcount:
+        function(tmp_path)
+    else:
+        function()
+
+
+def test_page_names_every_cell():
+    page = (ROOT / "book" / "compatibility.md").read_text()
+    missing = [cell_id for cell_id in CELLS if f"`{cell_id}`" not in page]
+    assert missing == [], "cells without a test id on the page"
