@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 NB     ?= notebooks/*.ipynb
 PORT   ?= 8000
 
-.PHONY: book test refresh stamp format serve lock clean help bench
+.PHONY: book test refresh stamp format serve lock clean help bench fixtures
 .DEFAULT_GOAL := help
 
 help:
@@ -21,6 +21,7 @@ help:
 	@echo "make serve    serve _build/html on http://127.0.0.1:$(PORT)/"
 	@echo "make lock     re-pin constraints.txt from the environment"
 	@echo "make clean    remove _build, artifacts and test-output (keeps .venv)"
+	@echo "make fixtures rebuild fixtures/ with TF 1.15.5 (Python 3.7) and TF 2.15/Keras 2 (Python 3.11)"
 	@echo "make bench    time saving and restoring against np.save, 1 MB to 1 GB (~10 min; test-output/bench)"
 
 $(STAMP): requirements.txt constraints.txt
@@ -69,3 +70,10 @@ clean:
 # the machine. Ratios outside the bounds in the script make it exit non-zero.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/persistence_speed.py
+
+# Not part of `make test`: rewrites the committed files of old TensorFlow
+# versions in fixtures/, from throw-away virtual environments under
+# artifacts/fixture-venvs/ (FRESH=1 reinstalls them). Needs Python 3.7 and 3.11
+# (pyenv) and the package index; the tests only read what is committed.
+fixtures:
+	$(PYTHON) tools/fixtures/build.py $(if $(FRESH),--fresh)
