@@ -453,6 +453,27 @@ def _():
     )
     model = keras.models.load_model(path, safe_mode=False)
     assert_same(model(K2["x"]), K2["lambda_outputs"])
+    # Keras 2.15's .keras file: Keras 3's Lambda rejects its configuration,
+    # in safe mode or not; the weights load into the model built in code.
+    path = str(KERAS2 / "lambda.keras")
+    for safe_mode in (True, False):
+        raises_with(
+            ValueError,
+            "Unrecognized keyword arguments passed to Lambda",
+            lambda safe_mode=safe_mode: keras.models.load_model(
+                path,
+                custom_objects=KERAS2_FUNCTIONAL,
+                compile=False,
+                safe_mode=safe_mode,
+            ),
+        )
+    inputs = keras.Input(shape=(4,), name="features")
+    dense = keras.layers.Dense(3, name="dense")(inputs)
+    rebuilt = keras.Model(
+        inputs, keras.layers.Lambda(lambda t: 2.0 * t, name="double")(dense)
+    )
+    rebuilt.load_weights(path)
+    assert_same(rebuilt(K2["x"]), K2["lambda_outputs"])
 
 
 @cell("lambda", "keras3")

@@ -204,3 +204,29 @@ def test_tf1_transcript_holds_what_the_chapters_quote():
         assert line in lines
     # Nothing that names a machine: the generator strips call sites.
     assert not any("/tmp/" in line or "/root/" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    "folder, prefix",
+    [
+        ("tf1.15/two_variables", "model.ckpt"),
+        ("tf1.15/ema", "model.ckpt"),
+        ("tf1.15/object", "ckpt-1"),
+        ("tf1.15/training", "model.ckpt-5"),
+        ("tf2.15-keras2/saver", "model.ckpt"),
+        ("tf2.15-keras2/weights_tf", "ckpt"),
+    ],
+)
+def test_checkpoint_state_files_point_inside_their_folder(folder, prefix):
+    """Each `checkpoint` file holds a relative path, so the folder can move."""
+    path = FIXTURES / folder
+    assert tf.train.latest_checkpoint(str(path)) == str(path / prefix)
+
+
+def test_keras2_savedmodel_metadata():
+    """keras_metadata.pb, which only Keras 2 reads: the Keras version and the
+    model class it recorded. TF 2.21 loads the folder without it."""
+    metadata = (KERAS2 / "savedmodel" / "keras_metadata.pb").read_bytes()
+    assert b'"keras_version": "2.15.0"' in metadata
+    assert b'"class_name": "Functional"' in metadata
+    assert tf.saved_model.contains_saved_model(str(KERAS2 / "savedmodel"))
