@@ -3,7 +3,7 @@
 nbval re-runs the chapter and compares every output, so every error class and
 message the catalogue prints is checked already; this module repeats none of
 them. It checks properties over many damaged inputs, where the chapter shows a
-few, and two statements of the chapter's prose that no output of a single run
+few, and statements of the chapter's prose that no output of a single run
 can show:
 
 - another bit of every byte of the good checkpoint flipped (the chapter flips
