@@ -131,6 +131,19 @@ def test_shared_cells_match_their_source():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_setup_is_introduced_the_same_way_everywhere():
+    """The sentence before the collapsed setup cell says what it does; the
+    cell is shared, so the sentence is too (a reader skimming two chapters
+    should not find two stories about one cell)."""
+    texts = {}
+    for path in CHAPTERS:
+        first = load(path).cells[0].source
+        texts.setdefault(first[first.find("## Setup") :], []).append(path.stem)
+    assert len(texts) == 1, "the ## Setup text differs:\n" + "\n".join(
+        f"{stems}: {text[:200]!r}" for text, stems in texts.items()
+    )
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
 def test_starts_with_the_setup_cell(path):
     """The first code cell is the stamped setup cell, collapsed on the page,
