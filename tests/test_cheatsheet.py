@@ -56,6 +56,29 @@ def keras2_savedmodel():
     folder = FIXTURES / "tf2.15-keras2" / "savedmodel"
     expected = np.load(FIXTURES / "tf2.15-keras2" / "expected.npz")
     return folder, expected["x"], expected["logits"]
+
+
+def keras2_file(name):
+    """A file that Keras 2 (TF 2.15) wrote, copied here under its own name;
+    and the inputs and logits Keras 2 computed for its classifier."""
+    shutil.copy(FIXTURES / "tf2.15-keras2" / name, name)
+    expected = np.load(FIXTURES / "tf2.15-keras2" / "expected.npz")
+    return {"features": expected["x"]}, expected["logits"]
+
+
+def keras2_classifier(seed=3):
+    """The Keras 2 fixtures' classifier, built in Keras 3 with other
+    initial weights."""
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input(shape=(4,), name="features")
+    hidden = keras.layers.Dense(8, activation="relu", name="hidden")(inputs)
+    logits = keras.layers.Dense(3, name="logits")(hidden)
+    return keras.Model(inputs, logits, name="classifier")
+
+
+def regression_data():
+    x = np.random.default_rng(0).normal(size=(16, 2)).astype("float32")
+    return x, x @ np.float32([[1.0], [-2.0]])
 '''
 
 # snippet(s) -> code that runs them and checks the result.
@@ -167,7 +190,7 @@ CASES = {
     """,
     (
         "tf.train.Checkpoint(v=v, v_average=ema.average(v))",
-        "tf.train.Checkpoint(v_average=v).read(prefix)",
+        "tf.train.Checkpoint(v_average=v).read(prefix).expect_partial()",
     ): """
         v = tf.Variable(0.0, name="v")
         ema = tf.train.ExponentialMovingAverage(0.99)
@@ -178,15 +201,40 @@ CASES = {
             "ema/model"
         )
         v = tf.Variable(0.0, name="v")
-        status = tf.train.Checkpoint(v_average=v).read(prefix)
+        status = tf.train.Checkpoint(v_average=v).read(prefix).expect_partial()
         status.assert_existing_objects_matched()
-        assert v.numpy() == pytest.approx(0.1)
+        assert v.numpy() == np.float32(0.099999905)
+        # On a TF1 checkpoint the same line matches by name: the raw value.
+        prefix = tf1_prefix("ema")
+        v = tf.Variable(0.0, name="v")
+        status = tf.train.Checkpoint(v_average=v).read(prefix).expect_partial()
+        status.assert_existing_objects_matched()
+        assert v.numpy() == 10.0
     """,
     'v.assign(tf.train.load_checkpoint(prefix).get_tensor("v/ExponentialMovingAverage"))': """
         prefix = tf1_prefix("ema")
         v = tf.Variable(0.0)
         v.assign(tf.train.load_checkpoint(prefix).get_tensor("v/ExponentialMovingAverage"))
         assert v.numpy() == np.float32(0.099999905)
+    """,
+    (
+        "tf.train.Checkpoint(model_weights=[w, b], averaged_weights=[ema.average(w), ema.average(b)])",
+        "tf.train.Checkpoint(averaged_weights=[w, b]).read(prefix).expect_partial()",
+    ): """
+        w, b = tf.Variable([1.0, 2.0], name="w"), tf.Variable(3.0, name="b")
+        ema = tf.train.ExponentialMovingAverage(0.99)
+        ema.apply([w, b])
+        w.assign_add([1.0, 1.0])
+        b.assign_add(1.0)
+        ema.apply([w, b])
+        averages = [ema.average(w).numpy(), ema.average(b).numpy()]
+        prefix = tf.train.Checkpoint(model_weights=[w, b], averaged_weights=[ema.average(w), ema.average(b)]).write("many/ckpt")
+        w, b = tf.Variable([0.0, 0.0], name="w"), tf.Variable(0.0, name="b")
+        status = tf.train.Checkpoint(averaged_weights=[w, b]).read(prefix).expect_partial()
+        status.assert_existing_objects_matched()
+        np.testing.assert_array_equal(w.numpy(), averages[0])
+        assert b.numpy() == averages[1] == np.float32(3.01)
+        np.testing.assert_allclose(w.numpy(), [1.01, 2.01], rtol=1e-6)
     """,
     ("ema.average_name(v)", "tf.train.load_checkpoint"): """
         prefix = tf1_prefix("ema")
@@ -307,6 +355,254 @@ CASES = {
         model = keras.models.load_model("lambda.keras", safe_mode=False)
         x = np.ones((1, 2), "float32")
         assert model.predict(x, verbose=0).tolist() == [[2.0, 2.0]]
+    """,
+    'keras.models.load_model("model.h5", compile=False)': """
+        x, logits = keras2_file("model.h5")
+        with pytest.raises(TypeError, match="unexpected keyword argument"):
+            keras.models.load_model("model.h5")
+        model = keras.models.load_model("model.h5", compile=False)
+        assert not model.compiled
+        assert np.allclose(model(x), logits, atol=1e-6)
+    """,
+    'tf.train.load_checkpoint(prefix).get_tensor("layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE")': """
+        prefix = str(FIXTURES / "tf2.15-keras2" / "weights_tf" / "ckpt")
+        x, logits = keras2_file("expected.npz")
+        model = keras2_classifier()
+        with pytest.raises(ValueError, match="File format not supported"):
+            model.load_weights(prefix)
+        hidden, output = model.get_layer("hidden"), model.get_layer("logits")
+        hidden.kernel.assign(tf.train.load_checkpoint(prefix).get_tensor("layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE"))
+        reader = tf.train.load_checkpoint(prefix)
+        for key, variable in [
+            ("layer_with_weights-0/bias", hidden.bias),
+            ("layer_with_weights-1/kernel", output.kernel),
+            ("layer_with_weights-1/bias", output.bias),
+        ]:
+            variable.assign(reader.get_tensor(key + "/.ATTRIBUTES/VARIABLE_VALUE"))
+        assert np.allclose(model(x), logits, atol=1e-6)
+    """,
+    'keras.models.load_model(path, custom_objects={"Functional": keras.Model}, compile=False)': """
+        x, logits = keras2_file("model.keras")
+        path = "model.keras"
+        with pytest.raises(TypeError, match="Could not deserialize class 'Functional'"):
+            keras.models.load_model(path)
+        model = keras.models.load_model(path, custom_objects={"Functional": keras.Model}, compile=False)
+        assert np.allclose(model(x), logits, atol=1e-6)
+    """,
+    # Training that survives
+    (
+        "tf.train.CheckpointManager(tf.train.Checkpoint(model=model, optimizer=optimizer, step=step, iterator=iter(dataset)), folder, max_to_keep=1)",
+    ): """
+        def training_run():
+            keras.utils.set_random_seed(0)
+            model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+            optimizer = keras.optimizers.Adam(0.1)
+            optimizer.build(model.trainable_variables)
+            step = tf.Variable(0, dtype=tf.int64)
+            dataset = tf.data.Dataset.from_tensor_slices(regression_data())
+            dataset = dataset.shuffle(16, seed=1).batch(4).repeat()
+            return model, optimizer, step, dataset
+
+        def train(model, optimizer, step, batches, until):
+            while step < until:
+                x, y = next(batches)
+                with tf.GradientTape() as tape:
+                    loss = tf.reduce_mean((model(x) - y) ** 2)
+                gradients = tape.gradient(loss, model.trainable_variables)
+                optimizer.apply(gradients, model.trainable_variables)
+                step.assign_add(1)
+
+        folder = "run"
+        model, optimizer, step, dataset = training_run()
+        manager = tf.train.CheckpointManager(tf.train.Checkpoint(model=model, optimizer=optimizer, step=step, iterator=iter(dataset)), folder, max_to_keep=1)
+        batches = manager.checkpoint.iterator
+        for until in (3, 5):  # a pass is 4 batches: the save is mid-pass
+            train(model, optimizer, step, batches, until)
+            manager.save(checkpoint_number=int(step))
+        train(model, optimizer, step, batches, 10)
+        assert manager.checkpoints == ["run/ckpt-5"]
+        # A new run restores every part from step 5 and goes on to step 10.
+        model2, optimizer2, step2, dataset = training_run()
+        batches2 = iter(dataset)
+        restoring = tf.train.Checkpoint(
+            model=model2, optimizer=optimizer2, step=step2, iterator=batches2
+        )
+        restoring.restore(tf.train.latest_checkpoint(folder)).assert_consumed()
+        assert int(step2) == 5 and int(optimizer2.iterations) == 5
+        train(model2, optimizer2, step2, batches2, 10)
+        resumed = model2.weights + optimizer2.variables
+        for got, want in zip(resumed, model.weights + optimizer.variables):
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+        # The checkpoint holds the iterator's state under its own key.
+        keys = [key for key, _ in tf.train.list_variables(folder + "/ckpt-5")]
+        assert "iterator/.ATTRIBUTES/ITERATOR_STATE" in keys
+    """,
+    (
+        "layer.seed_generator.state",
+        "tf.train.Checkpoint(model=model, seed=dropout.seed_generator.state)",
+    ): """
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((8,)), keras.layers.Dropout(0.5)])
+        random = [x for x in model.layers if hasattr(x, "seed_generator")]
+        (dropout,) = random
+        states = [layer.seed_generator.state for layer in random]
+        assert states == [dropout.seed_generator.state]
+        ones = np.ones((1, 8), "float32")
+        model(ones, training=True)
+        prefix = tf.train.Checkpoint(model=model, seed=dropout.seed_generator.state).write("dropout/ckpt")
+        next_mask = model(ones, training=True).numpy()
+        keys = [key for key, _ in tf.train.list_variables(prefix)]
+        assert "seed/.ATTRIBUTES/VARIABLE_VALUE" in keys
+        # The same model without the seed state draws its first mask again.
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((8,)), keras.layers.Dropout(0.5)])
+        dropout = model.layers[0]
+        first_mask = model(ones, training=True).numpy()
+        restoring = tf.train.Checkpoint(
+            model=model, seed=dropout.seed_generator.state
+        )
+        restoring.read(prefix).assert_consumed()
+        mask = model(ones, training=True).numpy()
+        np.testing.assert_array_equal(mask, next_mask)
+        assert not np.array_equal(first_mask, next_mask)
+    """,
+    (
+        'keras.callbacks.BackupAndRestore(folder, save_freq="epoch")',
+        "save_freq=N",
+        "fit",
+    ): """
+        class Interrupted(Exception):
+            pass
+
+        class InterruptAfter(keras.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                if int(self.model.optimizer.iterations) == 6:
+                    raise Interrupted  # in epoch 1, after its batch 1
+
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        model.compile(keras.optimizers.SGD(0.01), "mse")
+
+        def fit(callbacks):
+            x, y = regression_data()
+            try:  # 3 epochs of 4 batches: 12 optimizer steps
+                model.fit(
+                    x, y, batch_size=4, epochs=3, callbacks=callbacks, verbose=0
+                )
+            except Interrupted:
+                pass
+
+        N = 1
+        folder = "every-epoch"
+        backups = {
+            folder: lambda: keras.callbacks.BackupAndRestore(folder, save_freq="epoch"),
+            "every-batch": lambda: keras.callbacks.BackupAndRestore(
+                "every-batch", save_freq=N
+            ),
+        }
+        fit([backup() for backup in backups.values()] + [InterruptAfter()])
+        # Each resumed fit starts from its backup's weights, optimizer
+        # variables (the iteration count among them) and epoch.
+        for name, iterations in [("every-epoch", 12), ("every-batch", 14)]:
+            assert pathlib.Path(name, "latest.weights.h5").is_file()
+            fit([backups[name]()])
+            # With save_freq=N, batches 0 and 1 of epoch 1 ran twice.
+            assert int(model.optimizer.iterations) == iterations
+            assert not pathlib.Path(name).exists()
+    """,
+    (
+        "tf.distribute.MultiWorkerMirroredStrategy()",
+        "strategy.run",
+        "tf.train.CheckpointManager",
+        "strategy.extended.should_checkpoint",
+        "folder",
+        'os.path.join(folder, f"workertemp_{task_id}")',
+        "tf.io.gfile.rmtree",
+    ): """
+        import os
+
+        # Without TF_CONFIG: a job of one worker, which is its own chief.
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        assert strategy.extended.should_checkpoint
+        with strategy.scope():
+            keras.utils.set_random_seed(0)
+            model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+            optimizer = keras.optimizers.Adam(0.1)
+            optimizer.build(model.trainable_variables)
+        dataset = tf.data.Dataset.from_tensor_slices(regression_data()).batch(4)
+        batches = iter(strategy.experimental_distribute_dataset(dataset))
+
+        @tf.function
+        def train_step(iterator):
+            def replica_step(x, y):
+                with tf.GradientTape() as tape:
+                    loss = tf.reduce_mean((model(x) - y) ** 2)
+                gradients = tape.gradient(loss, model.trainable_variables)
+                optimizer.apply(gradients, model.trainable_variables)
+                return loss
+
+            losses = strategy.run(replica_step, args=next(iterator))
+            return strategy.reduce("SUM", losses, axis=None)
+
+        for _ in range(2):
+            train_step(batches)
+        assert int(optimizer.iterations.numpy()) == 2
+        checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
+        folder = "checkpoints"
+        chief = strategy.extended.should_checkpoint
+        for task_id, is_chief in [(0, chief), (1, False)]:  # as if 2 workers
+            directory = folder
+            if not is_chief:
+                directory = os.path.join(folder, f"workertemp_{task_id}")
+            manager = tf.train.CheckpointManager(
+                checkpoint, directory, max_to_keep=1
+            )
+            saved = manager.save()
+            if not is_chief:
+                assert saved == "checkpoints/workertemp_1/ckpt-2"
+                tf.io.gfile.rmtree(directory)
+        assert sorted(os.listdir(folder)) == [
+            "checkpoint", "ckpt-1.data-00000-of-00001", "ckpt-1.index"
+        ]
+    """,
+    (
+        "tf.distribute.experimental.ParameterServerStrategy",
+        "tf.distribute.experimental.coordinator.ClusterCoordinator",
+        "checkpoint.write(prefix)",
+    ): """
+        import inspect
+
+        # Both need a running cluster (chapter 16): only their signatures.
+        strategy = tf.distribute.experimental.ParameterServerStrategy
+        parameters = inspect.signature(strategy).parameters
+        assert list(parameters)[0] == "cluster_resolver"
+        coordinator = tf.distribute.experimental.coordinator.ClusterCoordinator
+        assert list(inspect.signature(coordinator).parameters) == ["strategy"]
+        checkpoint = tf.train.Checkpoint(step=tf.Variable(10))
+        prefix = "coordinator/ckpt"
+        assert checkpoint.write(prefix) == prefix
+        reader = tf.train.load_checkpoint(prefix)
+        assert reader.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE") == 10
+    """,
+    (
+        "options = tf.train.CheckpointOptions(experimental_sharding_callback=tf.train.experimental.MaxShardSizePolicy(max_shard_size=1_000_000))",
+        "checkpoint.write(prefix, options=options)",
+    ): """
+        values = np.arange(600_000, dtype="float32")  # 2.4 MB
+        checkpoint = tf.train.Checkpoint(
+            a=tf.Variable(values), b=tf.Variable(values[::-1])
+        )
+        options = tf.train.CheckpointOptions(experimental_sharding_callback=tf.train.experimental.MaxShardSizePolicy(max_shard_size=1_000_000))
+        prefix = "sharded/ckpt"
+        checkpoint.write(prefix, options=options)
+        shards = pathlib.Path("sharded").glob("ckpt.data-*")
+        sizes = [path.stat().st_size for path in shards]
+        assert len(sizes) > 4 and max(sizes) <= 1_000_000
+        # Reading needs no option.
+        zeros = np.zeros_like(values)
+        other = tf.train.Checkpoint(a=tf.Variable(zeros), b=tf.Variable(zeros))
+        other.read(prefix).assert_consumed()
+        np.testing.assert_array_equal(other.b.numpy(), values[::-1])
     """,
 }
 
@@ -468,6 +764,37 @@ TF1_CASES = {
                 graph_def = sess.graph.as_graph_def()
                 frozen = tf1.graph_util.convert_variables_to_constants(sess, graph_def, ["add"])
         assert {node.op for node in frozen.node} == {"Const", "Identity", "AddV2"}
+    """,
+    # Training that survives
+    "tf1.train.Saver().save(sess, prefix, global_step=step)": """
+        with tf.Graph().as_default():
+            step = tf1.train.get_or_create_global_step()
+            with tf1.Session() as sess:
+                sess.run(tf1.assign(step, 13))
+                prefix = "run/model.ckpt"
+                saved = tf1.train.Saver().save(sess, prefix, global_step=step)
+        assert saved == "run/model.ckpt-13"
+        assert tf.train.load_checkpoint(saved).get_tensor("global_step") == 13
+    """,
+    "tf1.train.replica_device_setter(ps_tasks=2)": """
+        with tf.Graph().as_default():
+            with tf1.device(tf1.train.replica_device_setter(ps_tasks=2)):
+                variables = [tf1.Variable(0.0) for _ in range(3)]
+                total = tf1.add_n(variables)
+        assert [v.device for v in variables] == [
+            "/job:ps/task:0", "/job:ps/task:1", "/job:ps/task:0"
+        ]
+        assert total.device == "/job:worker"
+    """,
+    "tf1.train.Saver(sharded=True)": """
+        with tf.Graph().as_default():
+            v = tf1.Variable(3.0, name="v")
+            saver = tf1.train.Saver(sharded=True)
+            with tf1.Session() as sess:
+                sess.run(v.initializer)
+                prefix = saver.save(sess, "model.ckpt")
+        assert saver.saver_def.sharded
+        assert tf.train.load_checkpoint(prefix).get_tensor("v") == 3.0
     """,
 }
 
