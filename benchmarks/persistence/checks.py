@@ -4,9 +4,10 @@ Bounds are set from runs on a shared 2-core machine, with margin, so that a
 busy machine does not fail them.
 """
 
-# Checkpoint.write throughput / np.save's: up to 256 MB, and above, where the
-# kernel's page-cache allocation dominates both writers.
-WRITE_RATIO = (0.05, 0.8)
+# Checkpoint.write throughput / np.save's: up to 256 MB (never faster than
+# np.save; a busy run measured 0.78 at 64 MB), and above, where the kernel's
+# page-cache allocation dominates both writers.
+WRITE_RATIO = (0.05, 1.0)
 LARGE_WRITE_RATIO = (0.1, 2.5)
 # Checkpoint.read throughput / np.load's, up to 16 MB (arrays under 4 MB, so
 # NumPy's huge-page hint plays no part).
