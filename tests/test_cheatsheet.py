@@ -419,9 +419,9 @@ CASES = {
         for until in (3, 5):  # a pass is 4 batches: the save is mid-pass
             train(model, optimizer, step, batches, until)
             manager.save(checkpoint_number=int(step))
-        train(model, optimizer, step, batches, 10)
+        train(model, optimizer, step, batches, 7)
         assert manager.checkpoints == ["run/ckpt-5"]
-        # A new run restores every part from step 5 and goes on to step 10.
+        # A new run restores every part from step 5 and goes on to step 7.
         model2, optimizer2, step2, dataset = training_run()
         batches2 = iter(dataset)
         restoring = tf.train.Checkpoint(
@@ -429,7 +429,7 @@ CASES = {
         )
         restoring.restore(tf.train.latest_checkpoint(folder)).assert_consumed()
         assert int(step2) == 5 and int(optimizer2.iterations) == 5
-        train(model2, optimizer2, step2, batches2, 10)
+        train(model2, optimizer2, step2, batches2, 7)
         resumed = model2.weights + optimizer2.variables
         for got, want in zip(resumed, model.weights + optimizer.variables):
             np.testing.assert_array_equal(got.numpy(), want.numpy())
@@ -485,9 +485,9 @@ CASES = {
 
         def fit(callbacks):
             x, y = regression_data()
-            try:  # 3 epochs of 4 batches: 12 optimizer steps
+            try:  # 2 epochs of 4 batches: 8 optimizer steps
                 model.fit(
-                    x, y, batch_size=4, epochs=3, callbacks=callbacks, verbose=0
+                    x, y, batch_size=4, epochs=2, callbacks=callbacks, verbose=0
                 )
             except Interrupted:
                 pass
@@ -503,7 +503,7 @@ CASES = {
         fit([backup() for backup in backups.values()] + [InterruptAfter()])
         # Each resumed fit starts from its backup's weights, optimizer
         # variables (the iteration count among them) and epoch.
-        for name, iterations in [("every-epoch", 12), ("every-batch", 14)]:
+        for name, iterations in [("every-epoch", 8), ("every-batch", 10)]:
             assert pathlib.Path(name, "latest.weights.h5").is_file()
             fit([backups[name]()])
             # With save_freq=N, batches 0 and 1 of epoch 1 ran twice.
@@ -532,8 +532,7 @@ CASES = {
         dataset = tf.data.Dataset.from_tensor_slices(regression_data()).batch(4)
         batches = iter(strategy.experimental_distribute_dataset(dataset))
 
-        @tf.function
-        def train_step(iterator):
+        def train_step(iterator):  # eager here; a tf.function in a real job
             def replica_step(x, y):
                 with tf.GradientTape() as tape:
                     loss = tf.reduce_mean((model(x) - y) ** 2)
@@ -544,8 +543,7 @@ CASES = {
             losses = strategy.run(replica_step, args=next(iterator))
             return strategy.reduce("SUM", losses, axis=None)
 
-        for _ in range(2):
-            train_step(batches)
+        losses = [float(train_step(batches)) for _ in range(2)]
         assert int(optimizer.iterations.numpy()) == 2
         checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
         folder = "checkpoints"
@@ -882,8 +880,9 @@ def _run(snippets, code, tmp_path, monkeypatch):
     assert "assert " in code, "a case checks a value"
     monkeypatch.chdir(tmp_path)
     if "keras" in code:
-        # Fresh layer names; it costs a garbage collection, so only here.
-        keras.backend.clear_session()
+        # Fresh layer names. Without the garbage collection it would also
+        # run (most of the cost, in a process this full), only here.
+        keras.backend.clear_session(free_memory=False)
     namespace = {
         "tf": tf,
         "tf1": tf.compat.v1,
