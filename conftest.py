@@ -43,3 +43,31 @@ def pytest_sessionfinish(session, exitstatus):
             reporter.write_sep("=", "tree not clean", red=True)
             reporter.write_line(message)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# The slowest modules and chapters, longest first (from `pytest --durations`):
+# xdist hands out whole modules and notebooks (--dist loadscope) in collection
+# order, so starting the long ones first lets both workers finish together
+# instead of one waiting for the other's last long chapter.
+SLOWEST_FIRST = (
+    "tests/test_browser.py",
+    "notebooks/15-resume-exactly.ipynb",
+    "notebooks/13-when-persistence-fails.ipynb",
+    "notebooks/16-checkpoints-across-workers.ipynb",
+    "notebooks/14-persistence-speed.ipynb",
+    "tests/test_resume_kills.py",
+    "tests/test_harness.py",
+    "tests/test_cheatsheet.py",
+    "tests/test_compatibility.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item):
+        path = item.nodeid.split("::", 1)[0]
+        if path in SLOWEST_FIRST:
+            return SLOWEST_FIRST.index(path)
+        return len(SLOWEST_FIRST)
+
+    # A stable sort: the cells of one notebook keep their order.
+    items.sort(key=rank)
