@@ -124,7 +124,7 @@ def context(browser):
     ctx.close()
 
 
-def open_page(context, site, path):
+def open_page(context, site, path, lands_on=None):
     """Load `path` of the site in a new tab; return the tab and the problems seen while loading:
     console errors, uncaught exceptions, failed or refused requests, HTTP errors."""
     page = context.new_page()
@@ -163,6 +163,8 @@ def open_page(context, site, path):
     # network to stay idle half a second more would double a crawl's time;
     # the one page that fetches after loading (search) waits for its results.
     page.goto(site + path, wait_until="load")
+    if lands_on:  # a page that redirects: wait for the one it lands on
+        page.wait_for_url(site + lands_on, wait_until="load")
     page.evaluate("document.fonts.ready.then(() => true)")
     return page, problems
 
@@ -405,9 +407,9 @@ def test_search_finds_the_chapter(context, site, record_property):
 @pytest.mark.parametrize("name", ["home", "chapter"])
 def test_screenshots(context, site, record_property, name):
     if name == "home":  # the site's root redirects to the first page
-        page, problems = open_page(context, site, "")
-        page.wait_for_url(f"{site}{toc_files()[0]}.html")
-        page.wait_for_load_state("networkidle")
+        page, problems = open_page(
+            context, site, "", lands_on=f"{toc_files()[0]}.html"
+        )
     else:
         page, problems = open_page(context, site, f"{SCREENSHOT_CHAPTER}.html")
     shot = _save_screenshot(page, name, record_property)
