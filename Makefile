@@ -17,7 +17,7 @@ help:
 	@echo "make test     run every chapter under nbval and the unit tests"
 	@echo "make refresh  re-execute chapters and store their outputs (NB=notebooks/03-*.ipynb for one)"
 	@echo "make stamp    copy each shared cell (tools/cells/*.py) into the chapters tagged with it"
-	@echo "make format   format the chapters' code cells and the Python files with ruff"
+	@echo "make format   format and lint the chapters' code cells and the Python files with ruff"
 	@echo "make serve    serve _build/html on http://127.0.0.1:$(PORT)/"
 	@echo "make lock     re-pin constraints.txt from the environment"
 	@echo "make clean    remove _build, artifacts and test-output (keeps .venv)"
@@ -34,10 +34,10 @@ $(STAMP): requirements.txt constraints.txt
 # Renders the stored outputs only (execute_notebooks is off in _config.yml);
 # -W turns every Sphinx warning into an error. Sphinx keeps its environment in
 # _build, so a rebuild after one chapter changed re-reads only that chapter.
-# Sphinx copies _static/ only when some page is out of date, so a change to the
+# Sphinx copies _static/ and _extra/ only when some page is out of date, so a change to the
 # style sheets alone would never reach the site: rebuild everything then.
 book: $(STAMP)
-	@if [ -f _build/html/index.html ] && [ -n "$$(find _static -newer _build/html/index.html)" ]; then \
+	@if [ -f _build/html/index.html ] && [ -n "$$(find _static _extra -newer _build/html/index.html)" ]; then \
 	    echo "_static/ changed: full rebuild"; rm -rf _build; fi
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 
