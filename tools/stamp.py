@@ -17,13 +17,14 @@ nothing.
 
 import argparse
 import json
-import os
-import stat
 import sys
-import tempfile
 from pathlib import Path
 
 import nbformat
+
+# The same atomic write `make refresh` uses (tools/ is this script's folder,
+# so it is on sys.path).
+from refresh import write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
 CELLS = ROOT / "tools" / "cells"
@@ -90,20 +91,6 @@ def plan(nb, path: Path, cells: dict) -> list:
         if cell.source != cells[name]:
             drift.append((i, name))
     return drift
-
-
-def write_atomically(nb, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            nbformat.write(nb, f)
-        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def main(argv=None) -> int:
