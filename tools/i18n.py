@@ -1,0 +1,399 @@
+"""The Chinese edition: message catalogs, the build, and Chinese notebooks.
+
+    python tools/i18n.py extract   # English prose -> locale/zh_CN/LC_MESSAGES/**/*.po
+    python tools/i18n.py build     # both editions: _build/html and _build/html/zh_CN
+    python tools/i18n.py status    # untranslated and fuzzy messages, per page
+    python tools/i18n.py check     # status, plus MyST syntax kept in each translation
+
+The English sources are the only sources. `extract` runs Sphinx's gettext
+builder over them and merges the result into the committed catalogs with
+sphinx-intl: a new or changed English message arrives there untranslated (or
+fuzzy, when it resembles an old one) and the tests fail until a translator has
+dealt with it. `build` renders the two editions side by side. The Chinese
+edition's configuration is _config.yml with locale/zh_CN/overrides.yml merged
+over it (jupyter-book's --config replaces the file, it does not merge), and its
+table of contents is _toc.yml with the part captions from that same file
+(sphinx-external-toc adds captions after translation, so gettext never sees
+them). After the build, each chapter the Chinese edition offers for download
+gets its markdown cells translated with the same catalogs.
+"""
+
+import argparse
+import copy
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import yaml
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+LANG = "zh_CN"
+LOCALE = ROOT / "locale"
+CATALOGS = LOCALE / LANG / "LC_MESSAGES"
+OVERRIDES = LOCALE / LANG / "overrides.yml"
+BUILD = ROOT / "_build"
+WORK = BUILD / "i18n"  # generated configs and the Chinese build's own tree
+HTML = BUILD / "html"
+BIN = Path(sys.executable).parent
+JUPYTER_BOOK = BIN / "jupyter-book"
+
+# One catalog per page (not one per folder), so a missing translation names
+# its page; no source line numbers, which would change with every edit.
+GETTEXT = {"gettext_compact": False, "gettext_location": False}
+
+
+def fail(message):
+    print(f"i18n: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def merge(base, extra):
+    """`extra` merged into a copy of `base`, dictionaries key by key."""
+    out = copy.deepcopy(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def load_yaml(path):
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        fail(f"{path.relative_to(ROOT)} is missing")
+    except yaml.YAMLError as e:
+        fail(f"{path.relative_to(ROOT)} is not valid YAML: {e}")
+
+
+def write_yaml(data, path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+        encoding="utf-8",
+    )
+    return path
+
+
+def config(extra_sphinx=None, overrides=None):
+    """_config.yml, with `overrides` merged over it and `extra_sphinx` added
+    to its sphinx.config; the paths it names stay relative to the root."""
+    data = load_yaml(ROOT / "_config.yml")
+    if overrides:
+        data = merge(data, overrides)
+    if extra_sphinx:
+        data = merge(data, {"sphinx": {"config": extra_sphinx}})
+    return data
+
+
+def overrides():
+    data = load_yaml(OVERRIDES)
+    for key in ("config", "captions"):
+        if not isinstance(data.get(key), dict):
+            fail(f"{OVERRIDES.relative_to(ROOT)} needs a mapping `{key}`")
+    return data
+
+
+def chinese_toc(captions):
+    """_toc.yml with every part caption replaced by its Chinese caption."""
+    toc = load_yaml(ROOT / "_toc.yml")
+    missing = []
+    for part in toc.get("parts", []):
+        caption = part.get("caption")
+        if caption is None:
+            continue
+        if caption not in captions:
+            missing.append(caption)
+        else:
+            part["caption"] = captions[caption]
+    if missing:
+        fail(
+            f"no Chinese caption for {missing}: add them under `captions` in "
+            f"{OVERRIDES.relative_to(ROOT)}"
+        )
+    return toc
+
+
+def run(cmd, what):
+    result = subprocess.run(
+        [str(c) for c in cmd], cwd=ROOT, capture_output=True, text=True
+    )
+    if result.returncode:
+        sys.stderr.write(result.stdout[-6000:] + result.stderr[-6000:])
+        fail(f"{what} failed (exit {result.returncode})")
+    return result
+
+
+# --- extract -----------------------------------------------------------------
+
+
+def extract(args):
+    with tempfile.TemporaryDirectory(prefix="gettext-") as tmp:
+        tmp = Path(tmp)
+        cfg = write_yaml(config(GETTEXT), WORK / "gettext.yml")
+        run(
+            [
+                JUPYTER_BOOK,
+                "build",
+                ROOT,
+                "--config",
+                cfg,
+                "--builder",
+                "custom",
+                "--custom-builder",
+                "gettext",
+                "--path-output",
+                tmp,
+                "--warningiserror",
+            ],
+            "the gettext build",
+        )
+        pot = tmp / "_build" / "gettext"
+        run(
+            [
+                BIN / "sphinx-intl",
+                "update",
+                "--pot-dir",
+                pot,
+                "--locale-dir",
+                LOCALE,
+                "--language",
+                LANG,
+                "--line-width",
+                "0",
+                "--no-obsolete",
+            ],
+            "sphinx-intl update",
+        )
+        pages = {p.relative_to(pot).with_suffix("") for p in pot.rglob("*.pot")}
+    # A page that left the book leaves its catalog behind: remove it.
+    for po in CATALOGS.rglob("*.po"):
+        page = po.relative_to(CATALOGS).with_suffix("")
+        if page not in pages and po.name != "sphinx.po":
+            po.unlink()
+            print(f"removed {po.relative_to(ROOT)}: no such page any more")
+    status(args)
+
+
+# --- status ------------------------------------------------------------------
+
+
+def catalogs():
+    """{page: babel Catalog} for every page catalog."""
+    out = {}
+    for po in sorted(CATALOGS.rglob("*.po")):
+        if po.name == "sphinx.po":
+            continue
+        with open(po, "rb") as f:
+            out[str(po.relative_to(CATALOGS).with_suffix(""))] = read_po(
+                f, locale=LANG
+            )
+    return out
+
+
+def problems(catalog):
+    """(untranslated, fuzzy) messages of one catalog."""
+    untranslated, fuzzy = [], []
+    for message in catalog:
+        if not message.id:
+            continue
+        if message.fuzzy:
+            fuzzy.append(message.id)
+        elif not message.string:
+            untranslated.append(message.id)
+    return untranslated, fuzzy
+
+
+def status(args):
+    total = bad = 0
+    for page, catalog in catalogs().items():
+        untranslated, fuzzy = problems(catalog)
+        n = sum(1 for m in catalog if m.id)
+        total += n
+        bad += len(untranslated) + len(fuzzy)
+        if untranslated or fuzzy:
+            print(
+                f"{page}: {len(untranslated)} untranslated, "
+                f"{len(fuzzy)} fuzzy of {n}"
+            )
+    print(f"{total - bad} of {total} messages translated")
+    return bad
+
+
+# --- check -----------------------------------------------------------------
+
+ROLE = re.compile(r"\{([\w:-]+)\}`([^`]*)`")
+CODE = re.compile(r"(?<![}`])`([^`]+)`")
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def role_target(content):
+    """The target of a role: `title <target>` or the whole content."""
+    m = re.search(r"<([^<>]+)>\s*$", content)
+    return m.group(1) if m else content.strip()
+
+
+def syntax(text):
+    """What a translation must keep of its message, as sorted lists: roles
+    with their targets, inline code, link targets, and bold markers."""
+    roles = sorted(
+        (name, role_target(content)) for name, content in ROLE.findall(text)
+    )
+    rest = ROLE.sub("", text)
+    return {
+        "roles": roles,
+        "inline code": sorted(CODE.findall(rest)),
+        "link targets": sorted(LINK.findall(rest)),
+        "bold markers": rest.count("**"),
+    }
+
+
+def syntax_errors(msgid, msgstr):
+    """How `msgstr` differs from `msgid` in its MyST syntax, one line each."""
+    want, got = syntax(msgid), syntax(msgstr)
+    return [
+        f"{kind}: {want[kind]!r} became {got[kind]!r}"
+        for kind in want
+        if want[kind] != got[kind]
+    ]
+
+
+def check(args):
+    errors = 0
+    for page, catalog in catalogs().items():
+        untranslated, fuzzy = problems(catalog)
+        for kind, ids in (("untranslated", untranslated), ("fuzzy", fuzzy)):
+            for msgid in ids:
+                errors += 1
+                print(f"{page}: {kind}: {msgid[:100]!r}")
+        for message in catalog:
+            if message.id and message.string and not message.fuzzy:
+                for problem in syntax_errors(message.id, message.string):
+                    errors += 1
+                    print(f"{page}: {message.id[:60]!r}: {problem}")
+    print(f"{errors} problems")
+    return errors
+
+
+# --- build -------------------------------------------------------------------
+
+
+def build(args):
+    ov = overrides()
+    en_cfg = ROOT / "_config.yml"
+    zh_cfg = write_yaml(
+        config(
+            dict(ov["config"], locale_dirs=[str(LOCALE)], **GETTEXT),
+            ov.get("top", {}),
+        ),
+        WORK / "zh_CN" / "_config.yml",
+    )
+    zh_toc = write_yaml(chinese_toc(ov["captions"]), WORK / "zh_CN" / "_toc.yml")
+    zh_out = WORK / "zh_CN"
+    common = ["--warningiserror", "--keep-going"]
+    jobs = {
+        "the English build": [JUPYTER_BOOK, "build", ROOT, "--config", en_cfg]
+        + common,
+        "the Chinese build": [
+            JUPYTER_BOOK,
+            "build",
+            ROOT,
+            "--config",
+            zh_cfg,
+            "--toc",
+            zh_toc,
+            "--path-output",
+            zh_out,
+        ]
+        + common,
+    }
+    # Two independent Sphinx runs: one per core.
+    with ThreadPoolExecutor(2) as pool:
+        results = {
+            what: pool.submit(
+                subprocess.run,
+                [str(c) for c in cmd],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+            )
+            for what, cmd in jobs.items()
+        }
+    failed = False
+    for what, future in results.items():
+        result = future.result()
+        out = (result.stdout + result.stderr).strip().splitlines()
+        if result.returncode:
+            failed = True
+            print("\n".join(out[-60:]), file=sys.stderr)
+            print(f"i18n: {what} failed", file=sys.stderr)
+    if failed:
+        sys.exit(1)
+    target = HTML / LANG
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(zh_out / "_build" / "html", target)
+    translate_downloads(target)
+    print(f"English: {HTML.relative_to(ROOT)}/index.html")
+    print(f"Chinese: {target.relative_to(ROOT)}/index.html")
+
+
+def message_pattern(msgid):
+    """A regex for `msgid` as the markdown source writes it: Sphinx joins a
+    paragraph's lines with spaces, so any run of whitespace matches a space."""
+    parts = [re.escape(p) for p in msgid.split()]
+    return re.compile(r"\s+".join(parts))
+
+
+def translate_markdown(source, catalog):
+    """`source` with every message of `catalog` it contains translated, the
+    longest first so a sentence is not cut up by a shorter message inside it."""
+    for message in sorted(
+        (m for m in catalog if m.id and m.string and not m.fuzzy),
+        key=lambda m: -len(m.id),
+    ):
+        source = message_pattern(message.id).sub(
+            lambda _, s=message.string: s, source
+        )
+    return source
+
+
+def translate_notebook(path, catalog):
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = translate_markdown(cell.source, catalog)
+    nb.metadata["language_info"] = nb.metadata.get("language_info", {})
+    return nb
+
+
+def translate_downloads(site):
+    """Put Chinese markdown into the chapters the Chinese site serves."""
+    pages = catalogs()
+    for path in sorted((site / "_sources").rglob("*.ipynb")):
+        page = str(path.relative_to(site / "_sources").with_suffix(""))
+        if page in pages:
+            nbformat.write(translate_notebook(path, pages[page]), path)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("extract", help="update the catalogs from the English prose")
+    sub.add_parser("build", help="build both editions")
+    sub.add_parser("status", help="count untranslated and fuzzy messages")
+    sub.add_parser("check", help="status, and the MyST syntax of each message")
+    args = parser.parse_args(argv)
+    if args.command in ("status", "check"):
+        sys.exit(1 if {"status": status, "check": check}[args.command](args) else 0)
+    {"extract": extract, "build": build}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
