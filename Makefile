@@ -9,16 +9,18 @@ STAMP  := $(VENV)/.installed
 NB     ?= notebooks/*.ipynb
 PORT   ?= 8000
 
-.PHONY: book test refresh stamp format serve lock clean help bench fixtures
+.PHONY: book test refresh stamp format serve lock clean help bench fixtures catalogs
 .DEFAULT_GOAL := help
 
 help:
-	@echo "make book     build the site into _build/html from the stored outputs"
+	@echo "make book     build the site from the stored outputs: English in _build/html,"
+	@echo "              Chinese in _build/html/zh_CN"
+	@echo "make catalogs bring locale/zh_CN/LC_MESSAGES/*.po up to date with the English prose"
 	@echo "make test     run every chapter under nbval and the unit tests"
 	@echo "make refresh  re-execute chapters and store their outputs (NB=notebooks/03-*.ipynb for one)"
 	@echo "make stamp    copy each shared cell (tools/cells/*.py) into the chapters tagged with it"
 	@echo "make format   format and lint the chapters' code cells and the Python files with ruff"
-	@echo "make serve    serve _build/html on http://127.0.0.1:$(PORT)/"
+	@echo "make serve    serve both editions on http://127.0.0.1:$(PORT)/ (Chinese under zh_CN/)"
 	@echo "make lock     re-pin constraints.txt from the environment"
 	@echo "make clean    remove _build, artifacts and test-output (keeps .venv)"
 	@echo "make fixtures rebuild fixtures/ with TF 1.15.5 (Python 3.7) and TF 2.15/Keras 2 (Python 3.11)"
@@ -31,15 +33,21 @@ $(STAMP): requirements.txt constraints.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-# Renders the stored outputs only (execute_notebooks is off in _config.yml);
-# -W turns every Sphinx warning into an error. Sphinx keeps its environment in
-# _build, so a rebuild after one chapter changed re-reads only that chapter.
+# Renders the stored outputs only (execute_notebooks is off in _config.yml), in
+# both languages at once (tools/i18n.py: one Sphinx run per core); -W turns every
+# Sphinx warning into an error. Sphinx keeps its environment in _build, so a
+# rebuild after one chapter changed re-reads only that chapter.
 # Sphinx copies _static/ and _extra/ only when some page is out of date, so a change to the
 # style sheets alone would never reach the site: rebuild everything then.
 book: $(STAMP)
-	@if [ -f _build/html/index.html ] && [ -n "$$(find _static _extra -newer _build/html/index.html)" ]; then \
-	    echo "_static/ changed: full rebuild"; rm -rf _build; fi
-	$(BIN)/jupyter-book build . --warningiserror --keep-going
+	@if [ -f _build/html/index.html ] && [ -n "$$(find _static _extra _templates _ext locale/zh_CN/overrides.yml -newer _build/html/index.html)" ]; then \
+	    echo "_static/ or the templates changed: full rebuild"; rm -rf _build; fi
+	$(BIN)/python tools/i18n.py build
+
+# After a change to the English prose: new and changed messages arrive in the
+# catalogs untranslated (or fuzzy), and the tests fail until they are translated.
+catalogs: $(STAMP)
+	$(BIN)/python tools/i18n.py extract
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -50,15 +50,19 @@ def pytest_sessionfinish(session, exitstatus):
 # order, so starting the long ones first lets both workers finish together
 # instead of one waiting for the other's last long chapter.
 SLOWEST_FIRST = (
+    # Builds the site (both editions, one process each) while the other worker
+    # runs a chapter; the Chinese browser test comes later and finds it built.
     "tests/test_browser.py",
     "notebooks/15-resume-exactly.ipynb",
     "notebooks/13-when-persistence-fails.ipynb",
+    "tests/test_browser_zh.py",
     "notebooks/16-checkpoints-across-workers.ipynb",
     "notebooks/14-persistence-speed.ipynb",
     "tests/test_resume_kills.py",
     "tests/test_harness.py",
     "tests/test_cheatsheet.py",
     "tests/test_compatibility.py",
+    "tests/test_i18n.py",
 )
 
 

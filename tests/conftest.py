@@ -1,15 +1,15 @@
-"""Fixtures shared by the tests of the rendered site."""
+"""Fixtures shared by the tests of the rendered site: the build, the server, the browser."""
 
 import fcntl
+import functools
 import shutil
 import subprocess
 import sys
-from pathlib import Path
+import threading
 
 import pytest
+from support import browser as web
 from support.book import ROOT
-
-JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
 
 
 def _shared_temp(tmp_path_factory, worker_id):
@@ -21,7 +21,7 @@ def _shared_temp(tmp_path_factory, worker_id):
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory, worker_id):
-    """The site, built once per test run from what a fresh clone would hold:
+    """The site in both languages (Chinese in its zh_CN/ folder), built once per test run from what a fresh clone would hold:
     the files git tracks plus new files not yet ignored (so the test also
     covers uncommitted work). The first worker to ask builds it under a file
     lock; the others wait for it and reuse it."""
@@ -57,20 +57,55 @@ def _build_site(checkout):
         if (ROOT / name).is_file():
             (checkout / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, checkout / name)
+    # Both editions, as `make book` builds them, with warnings as errors.
     result = subprocess.run(
-        [
-            str(JUPYTER_BOOK),
-            "build",
-            str(checkout),
-            "--warningiserror",
-            "--keep-going",
-        ],
+        [sys.executable, str(checkout / "tools" / "i18n.py"), "build"],
         capture_output=True,
         text=True,
     )
     assert result.returncode == 0, (
         f"site build failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     )
+
+
+@pytest.fixture(scope="module")
+def browser():
+    web.need_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=web.CHROMIUM, headless=True, args=web.CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def site(browser, built_site):
+    """Base URL of the built site (the Chinese edition under zh_CN/), served
+    on a free port of 127.0.0.1 for one test module."""
+    server = web.Server(
+        ("127.0.0.1", 0),
+        functools.partial(web.QuietHandler, directory=str(built_site)),
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def context(browser):
+    ctx = browser.new_context(
+        viewport={"width": 1280, "height": 900},
+        permissions=["clipboard-read", "clipboard-write"],
+    )
+    ctx.set_default_timeout(15_000)
+    yield ctx
+    ctx.close()
 
 
 def pytest_terminal_summary(terminalreporter):

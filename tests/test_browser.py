@@ -1,4 +1,5 @@
-"""The rendered site, as a reader's browser shows it.
+"""The rendered site, as a reader's browser shows it (the English edition;
+test_browser_zh.py reads the Chinese one).
 
 The fresh-checkout build (`built_site`) is served on 127.0.0.1 from this process
 and read by one headless Chromium, Debian's (no test tool can download a browser
@@ -7,48 +8,20 @@ well offline. Screenshots of a few pages go to test-output/screenshots/ for a
 maintainer to look at.
 """
 
-import functools
-import http.server
-import os
-import shutil
-import threading
-import urllib.error
-import urllib.request
 from html.parser import HTMLParser
-from urllib.parse import quote, unquote, urldefrag, urlsplit
+from urllib.parse import quote, unquote, urldefrag
 
 import nbformat
 import pytest
-from support.book import ROOT, toc_files
-
-# The first of these on PATH; .ci/run installs Debian's chromium when none is.
-# CHROMIUM names another one (GitHub's runners bring their own).
-CHROMIUM_NAMES = (
-    os.environ.get("CHROMIUM", ""),
-    "chromium",
-    "chromium-browser",
-    "google-chrome",
-    "google-chrome-stable",
+from support.book import toc_files
+from support.browser import (
+    PAGE_FACTS_JS,
+    Tab,
+    check_toggles,
+    fetch,
+    open_page,
+    save_screenshot,
 )
-CHROMIUM = next(
-    (shutil.which(n) for n in CHROMIUM_NAMES if n and shutil.which(n)),
-    "/usr/bin/chromium",
-)
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    # Every request to another host goes to a proxy on a closed port of
-    # 127.0.0.1 and fails at once; requests to 127.0.0.1 bypass proxies. This
-    # blocks in the browser what intercepting every request from Python
-    # (page.route) would block at a third of a second per page.
-    "--proxy-server=127.0.0.1:9",
-]
-SCREENSHOTS = ROOT / "test-output" / "screenshots"
 
 # Every page of the TOC, and the two pages Sphinx adds that the navigation links to.
 PAGES = toc_files() + ["genindex", "search"]
@@ -58,165 +31,31 @@ SEARCH = ("variables_to_restore", "notebooks/09-variables-to-restore")
 SCREENSHOT_CHAPTER = "notebooks/01-save-variables"
 
 
-def _need_browser():
-    """Skip without a browser on a developer's machine; CI must never skip."""
-    problem = None
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        problem = "the playwright package is not installed (pip install -r requirements.txt)"
-    if problem is None and not os.access(CHROMIUM, os.X_OK):
-        problem = f"no Chromium at {CHROMIUM} (apt-get install chromium; .ci/run does it)"
-    if problem:
-        if os.environ.get("CI"):
-            pytest.fail(f"browser test cannot run in CI: {problem}")
-        pytest.skip(problem)
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        pass  # the browser closing a connection early is not a fault of the site
-
-
-@pytest.fixture(scope="module")
-def browser():
-    _need_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def site(browser, built_site):
-    """Base URL of the built site, served on a free port of 127.0.0.1 for this module."""
-    server = _Server(
-        ("127.0.0.1", 0),
-        functools.partial(_QuietHandler, directory=str(built_site)),
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
-@pytest.fixture(scope="module")
-def context(browser):
-    ctx = browser.new_context(
-        viewport={"width": 1280, "height": 900},
-        permissions=["clipboard-read", "clipboard-write"],
-    )
-    ctx.set_default_timeout(15_000)
-    yield ctx
-    ctx.close()
-
-
-def open_page(context, site, path, lands_on=None):
-    """Load `path` of the site in a new tab; return the tab and the problems seen while loading:
-    console errors, uncaught exceptions, failed or refused requests, HTTP errors."""
-    page = context.new_page()
-    problems = []
-    local = urlsplit(site).netloc
-
-    page.on(
-        "request",
-        lambda r: (
-            urlsplit(r.url).scheme in ("http", "https")
-            and urlsplit(r.url).netloc != local
-            and problems.append(f"request to another host: {r.url}")
-        ),
-    )
-    page.on(
-        "console",
-        lambda m: (
-            m.type == "error" and problems.append(f"console error: {m.text}")
-        ),
-    )
-    page.on("pageerror", lambda e: problems.append(f"uncaught exception: {e}"))
-    page.on(
-        "requestfailed",
-        lambda r: (
-            urlsplit(r.url).netloc == local
-            and problems.append(f"request failed: {r.url} ({r.failure})")
-        ),
-    )
-    page.on(
-        "response",
-        lambda r: (
-            r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}")
-        ),
-    )
-    # "load": the page and everything it names have arrived. Waiting for the
-    # network to stay idle half a second more would double a crawl's time;
-    # the one page that fetches after loading (search) waits for its results.
-    page.goto(site + path, wait_until="load")
-    if lands_on:  # a page that redirects: wait for the one it lands on
-        page.wait_for_url(site + lands_on, wait_until="load")
-    page.evaluate("document.fonts.ready.then(() => true)")
-    return page, problems
-
-
-# What the crawl reads from each loaded page. Images are made to load eagerly and
-# decoded first, so a lazy image below the fold counts too.
-PAGE_FACTS_JS = """async () => {
-    const imgs = [...document.querySelectorAll('img')];
-    for (const img of imgs) img.loading = 'eager';
-    await Promise.all(imgs.map(img => img.decode().catch(() => null)));
-    const visible = sel => [...document.querySelectorAll(sel)].filter(e => e.checkVisibility());
-    return {
-        hrefs: [...document.querySelectorAll('[href]')]
-            .map(e => new URL(e.getAttribute('href'), document.baseURI).href),
-        brokenImages: imgs.filter(i => !(i.complete && i.naturalWidth > 0))
-            .map(i => i.getAttribute('src')),
-        outputImages: document.querySelectorAll('.cell_output img').length,
-        inputs: visible('.cell_input').length,
-        outputs: visible('.cell_output').filter(o => o.innerText.trim() || o.querySelector('img')).length,
-        codeBlocks: document.querySelectorAll('.cell_input div.highlight').length,
-        copyButtons: document.querySelectorAll('.cell_input div.highlight button.copybtn').length,
-        download: [...document.querySelectorAll('a.btn-download-source-button')].map(a => a.href),
-        setupCollapsed: (() => {
-            const first = document.querySelector('.cell');
-            return !!first && first.classList.contains('tag_stamp:setup')
-                && !first.querySelector('.cell_input').checkVisibility();
-        })(),
-    };
-}"""
-
-
 @pytest.fixture(scope="module")
 def crawl(context, site):
     """Every page loaded once: {page: (facts, problems, toggles)}. On a
     chapter the hidden solutions are opened in the same visit (toggles: how
     many, and what went wrong), so no page is loaded twice."""
     result = {}
+    tab = Tab(context, site)
     for name in PAGES:
-        page, problems = open_page(context, site, f"{name}.html")
+        page, problems = tab.visit(f"{name}.html")
         facts = page.evaluate(PAGE_FACTS_JS)
         toggles = check_toggles(page) if name in CHAPTERS else None
         result[name] = (facts, problems, toggles)
-        page.close()
+    tab.close()
     return result
 
 
-def fetch(url):
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as e:
-        return e.code, b""
+def test_every_page_links_to_its_chinese_edition(crawl, site):
+    wrong = []
+    for name, (facts, _, _) in crawl.items():
+        want = [f"{site}zh_CN/{name}.html"]
+        if facts["languageSwitch"] != want or facts["lang"] != "en":
+            wrong.append(
+                f"{name}: lang={facts['lang']!r}, switch {facts['languageSwitch']}"
+            )
+    assert not wrong, "\n".join(wrong)
 
 
 class _Ids(HTMLParser):
@@ -339,51 +178,12 @@ def test_copy_button_copies_the_code(context, site):
     assert not problems, "\n".join(problems)
 
 
-# The two kinds of toggle the chapters hide solutions behind: a `dropdown` admonition
-# (sphinx-togglebutton) and a code cell tagged hide-cell (MyST-NB renders <details>).
-TOGGLES = [
-    (
-        ".admonition.dropdown",
-        ".admonition-title",
-        ":scope > :not(.admonition-title)",
-    ),
-    ("details.hide", "summary", ".cell_input, .cell_output"),
-]
-
-
-def check_toggles(page):
-    """Open every hidden solution of the page: (how many, what went wrong)."""
-    found, wrong = 0, []
-    for toggle_sel, handle_sel, body_sel in TOGGLES:
-        toggles = page.locator(toggle_sel)
-        found += toggles.count()
-        for i in range(toggles.count()):
-            body = toggles.nth(i).locator(body_sel)
-            if not body.count():
-                wrong.append(f"{toggle_sel} {i} hides nothing")
-                continue
-            if body.first.is_visible():
-                wrong.append(f"{toggle_sel} {i} is open before a click")
-            toggles.nth(i).locator(handle_sel).first.click()
-            for j in range(body.count()):
-                body.nth(j).wait_for(state="visible", timeout=5_000)
-    return found, wrong
-
-
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_solution_toggles_reveal_their_content(crawl, chapter):
     _, problems, (found, wrong) = crawl[chapter]
     assert not wrong, f"{chapter}: " + "; ".join(wrong)
     assert found, f"{chapter}: no hidden solution to toggle"
     assert not problems, "\n".join(problems)
-
-
-def _save_screenshot(page, name, record_property):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    record_property("screenshot", str(path.relative_to(ROOT)))
-    return path
 
 
 def test_search_finds_the_chapter(context, site, record_property):
@@ -396,7 +196,7 @@ def test_search_finds_the_chapter(context, site, record_property):
         "#search-results ul.search li a",
         "links => links.map(a => a.getAttribute('href'))",
     )
-    _save_screenshot(page, "search", record_property)
+    save_screenshot(page, "search", record_property)
     page.close()
     assert any(chapter in href for href in results), (
         f"{term!r} found {results}, not {chapter}"
@@ -412,7 +212,9 @@ def test_screenshots(context, site, record_property, name):
         )
     else:
         page, problems = open_page(context, site, f"{SCREENSHOT_CHAPTER}.html")
-    shot = _save_screenshot(page, name, record_property)
+    shot = save_screenshot(
+        page, name, record_property, full_page=name != "chapter"
+    )
     page.close()
     assert shot.stat().st_size > 10_000, f"{shot}: suspiciously small"
     assert not problems, "\n".join(problems)

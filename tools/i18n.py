@@ -9,17 +9,17 @@ The English sources are the only sources. `extract` runs Sphinx's gettext
 builder over them and merges the result into the committed catalogs with
 sphinx-intl: a new or changed English message arrives there untranslated (or
 fuzzy, when it resembles an old one) and the tests fail until a translator has
-dealt with it. `build` renders the two editions side by side. The Chinese
-edition's configuration is _config.yml with locale/zh_CN/overrides.yml merged
-over it (jupyter-book's --config replaces the file, it does not merge), and its
-table of contents is _toc.yml with the part captions from that same file
-(sphinx-external-toc adds captions after translation, so gettext never sees
-them). After the build, each chapter the Chinese edition offers for download
-gets its markdown cells translated with the same catalogs.
+dealt with it. `build` renders the two editions side by side, one Sphinx run
+per core. The Chinese edition's configuration is _config.yml with
+locale/zh_CN/overrides.yml merged over it (jupyter-book's --config replaces
+the file, it does not merge); its title and part captions are translated from
+the root page's catalog. After the build, each chapter the Chinese edition
+offers for download gets its markdown cells translated with the same catalogs.
 """
 
 import argparse
 import copy
+import functools
 import re
 import shutil
 import subprocess
@@ -48,6 +48,12 @@ JUPYTER_BOOK = BIN / "jupyter-book"
 GETTEXT = {"gettext_compact": False, "gettext_location": False}
 
 
+def rel(path):
+    """`path` as the reader knows it: from the root when it is inside."""
+    path = Path(path)
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
 def fail(message):
     print(f"i18n: {message}", file=sys.stderr)
     sys.exit(2)
@@ -68,9 +74,9 @@ def load_yaml(path):
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
-        fail(f"{path.relative_to(ROOT)} is missing")
+        fail(f"{rel(path)} is missing")
     except yaml.YAMLError as e:
-        fail(f"{path.relative_to(ROOT)} is not valid YAML: {e}")
+        fail(f"{rel(path)} is not valid YAML: {e}")
 
 
 def write_yaml(data, path):
@@ -84,8 +90,13 @@ def write_yaml(data, path):
 
 def config(extra_sphinx=None, overrides=None):
     """_config.yml, with `overrides` merged over it and `extra_sphinx` added
-    to its sphinx.config; the paths it names stay relative to the root."""
+    to its sphinx.config. jupyter-book resolves local extensions' folders
+    from the configuration file's folder: those become absolute, as the file
+    is written elsewhere; the other paths it names are taken from the root."""
     data = load_yaml(ROOT / "_config.yml")
+    local = data.get("sphinx", {}).get("local_extensions") or {}
+    for name, folder in local.items():
+        local[name] = str(ROOT / folder)
     if overrides:
         data = merge(data, overrides)
     if extra_sphinx:
@@ -95,29 +106,35 @@ def config(extra_sphinx=None, overrides=None):
 
 def overrides():
     data = load_yaml(OVERRIDES)
-    for key in ("config", "captions"):
-        if not isinstance(data.get(key), dict):
-            fail(f"{OVERRIDES.relative_to(ROOT)} needs a mapping `{key}`")
+    if not isinstance(data.get("config"), dict):
+        fail(f"{rel(OVERRIDES)} needs a mapping `config`")
     return data
 
 
-def chinese_toc(captions):
-    """_toc.yml with every part caption replaced by its Chinese caption."""
+def translator(page):
+    """A function that translates one message of `page`'s catalog, failing
+    with a clear message when the catalog has no translation for it."""
+    catalog = catalogs().get(page)
+    if catalog is None:
+        fail(f"no catalog for {page}: run `python tools/i18n.py extract`")
+
+    def translate(text):
+        message = catalog.get(text)
+        if message is None or not message.string or message.fuzzy:
+            fail(f"{page}: {text!r} is not translated")
+        return message.string
+
+    return translate
+
+
+def chinese_toc(translate):
+    """_toc.yml with its part captions translated. They are messages of the
+    root page's catalog, but sphinx-external-toc sets them after Sphinx has
+    applied the catalog, so the Chinese TOC has to carry them itself."""
     toc = load_yaml(ROOT / "_toc.yml")
-    missing = []
     for part in toc.get("parts", []):
-        caption = part.get("caption")
-        if caption is None:
-            continue
-        if caption not in captions:
-            missing.append(caption)
-        else:
-            part["caption"] = captions[caption]
-    if missing:
-        fail(
-            f"no Chinese caption for {missing}: add them under `captions` in "
-            f"{OVERRIDES.relative_to(ROOT)}"
-        )
+        if part.get("caption"):
+            part["caption"] = translate(part["caption"])
     return toc
 
 
@@ -134,28 +151,34 @@ def run(cmd, what):
 # --- extract -----------------------------------------------------------------
 
 
+def templates(out):
+    """Run Sphinx's gettext builder over the English sources into the folder
+    `out`; return the folder of the .pot files, one per page."""
+    out = Path(out)
+    cfg = write_yaml(config(GETTEXT), out / "gettext.yml")
+    run(
+        [
+            JUPYTER_BOOK,
+            "build",
+            ROOT,
+            "--config",
+            cfg,
+            "--builder",
+            "custom",
+            "--custom-builder",
+            "gettext",
+            "--path-output",
+            out,
+            "--warningiserror",
+        ],
+        "the gettext build",
+    )
+    return out / "_build" / "gettext"
+
+
 def extract(args):
     with tempfile.TemporaryDirectory(prefix="gettext-") as tmp:
-        tmp = Path(tmp)
-        cfg = write_yaml(config(GETTEXT), WORK / "gettext.yml")
-        run(
-            [
-                JUPYTER_BOOK,
-                "build",
-                ROOT,
-                "--config",
-                cfg,
-                "--builder",
-                "custom",
-                "--custom-builder",
-                "gettext",
-                "--path-output",
-                tmp,
-                "--warningiserror",
-            ],
-            "the gettext build",
-        )
-        pot = tmp / "_build" / "gettext"
+        pot = templates(tmp)
         run(
             [
                 BIN / "sphinx-intl",
@@ -172,21 +195,25 @@ def extract(args):
             ],
             "sphinx-intl update",
         )
-        pages = {p.relative_to(pot).with_suffix("") for p in pot.rglob("*.pot")}
+        pages = {
+            p.relative_to(pot).with_suffix("") for p in pot.rglob("*.pot")
+        }
     # A page that left the book leaves its catalog behind: remove it.
     for po in CATALOGS.rglob("*.po"):
         page = po.relative_to(CATALOGS).with_suffix("")
         if page not in pages and po.name != "sphinx.po":
             po.unlink()
-            print(f"removed {po.relative_to(ROOT)}: no such page any more")
+            print(f"removed {rel(po)}: no such page any more")
+    catalogs.cache_clear()
     status(args)
 
 
 # --- status ------------------------------------------------------------------
 
 
+@functools.cache
 def catalogs():
-    """{page: babel Catalog} for every page catalog."""
+    """{page: babel Catalog} for every page catalog (read once per run)."""
     out = {}
     for po in sorted(CATALOGS.rglob("*.po")):
         if po.name == "sphinx.po":
@@ -287,15 +314,18 @@ def check(args):
 
 def build(args):
     ov = overrides()
+    root = load_yaml(ROOT / "_toc.yml")["root"]
+    translate = translator(root)
     en_cfg = ROOT / "_config.yml"
+    title = translate(load_yaml(en_cfg)["title"])
     zh_cfg = write_yaml(
         config(
             dict(ov["config"], locale_dirs=[str(LOCALE)], **GETTEXT),
-            ov.get("top", {}),
+            {"title": title},
         ),
         WORK / "zh_CN" / "_config.yml",
     )
-    zh_toc = write_yaml(chinese_toc(ov["captions"]), WORK / "zh_CN" / "_toc.yml")
+    zh_toc = write_yaml(chinese_toc(translate), WORK / "zh_CN" / "_toc.yml")
     zh_out = WORK / "zh_CN"
     common = ["--warningiserror", "--keep-going"]
     jobs = {
@@ -340,36 +370,70 @@ def build(args):
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(zh_out / "_build" / "html", target)
     translate_downloads(target)
-    print(f"English: {HTML.relative_to(ROOT)}/index.html")
-    print(f"Chinese: {target.relative_to(ROOT)}/index.html")
+    print(f"English: {rel(HTML)}/index.html")
+    print(f"Chinese: {rel(target)}/index.html")
 
 
 def message_pattern(msgid):
     """A regex for `msgid` as the markdown source writes it: Sphinx joins a
     paragraph's lines with spaces, so any run of whitespace matches a space."""
-    parts = [re.escape(p) for p in msgid.split()]
-    return re.compile(r"\s+".join(parts))
+    return re.compile(r"\s+".join(re.escape(p) for p in msgid.split()))
 
 
-def translate_markdown(source, catalog):
-    """`source` with every message of `catalog` it contains translated, the
-    longest first so a sentence is not cut up by a shorter message inside it."""
-    for message in sorted(
-        (m for m in catalog if m.id and m.string and not m.fuzzy),
-        key=lambda m: -len(m.id),
-    ):
-        source = message_pattern(message.id).sub(
-            lambda _, s=message.string: s, source
-        )
+# What may stand before a message on its line: list markers, heading marks, a
+# quote, a table's cell separator, a directive's name (its title follows).
+BLOCK_START = re.compile(
+    r"[ \t]*(?:(?:#{1,6}|[-*+]|\d+[.)]|>)[ \t]+)*"
+    r"|.*\|[ \t]*"
+    r"|[ \t]*(?:`{3,}|:{3,})\{[\w-]+\}[ \t]+"
+)
+
+
+def is_whole_block(source, start, end):
+    """Whether source[start:end] is a whole paragraph, heading, list item,
+    table cell or directive title, not a few words inside one ("file" must
+    not be translated inside `tf.io.gfile`)."""
+    line_start = source.rfind("\n", 0, start) + 1
+    line_end = source.find("\n", end)
+    after = source[end : len(source) if line_end < 0 else line_end]
+    return bool(BLOCK_START.fullmatch(source[line_start:start])) and (
+        not after.strip() or after.lstrip().startswith("|")
+    )
+
+
+def translate_markdown(source, messages):
+    """`source` with every message it holds as a whole block translated.
+    `messages`: (msgid, msgstr) pairs, longest first."""
+    for msgid, msgstr in messages:
+        if msgid.split()[0] not in source:
+            continue
+        if msgid in source:  # the usual case: a paragraph on one line
+            spans = [m.span() for m in re.finditer(re.escape(msgid), source)]
+        else:
+            spans = [m.span() for m in message_pattern(msgid).finditer(source)]
+        for start, end in reversed(spans):
+            if is_whole_block(source, start, end):
+                source = source[:start] + msgstr + source[end:]
     return source
+
+
+def translated_messages(catalog):
+    return sorted(
+        (
+            (m.id, m.string)
+            for m in catalog
+            if m.id and m.string and not m.fuzzy and m.string != m.id
+        ),
+        key=lambda pair: -len(pair[0]),
+    )
 
 
 def translate_notebook(path, catalog):
     nb = nbformat.read(path, as_version=4)
+    messages = translated_messages(catalog)
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            cell.source = translate_markdown(cell.source, catalog)
-    nb.metadata["language_info"] = nb.metadata.get("language_info", {})
+            cell.source = translate_markdown(cell.source, messages)
     return nb
 
 
@@ -385,13 +449,17 @@ def translate_downloads(site):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("extract", help="update the catalogs from the English prose")
+    sub.add_parser(
+        "extract", help="update the catalogs from the English prose"
+    )
     sub.add_parser("build", help="build both editions")
     sub.add_parser("status", help="count untranslated and fuzzy messages")
     sub.add_parser("check", help="status, and the MyST syntax of each message")
     args = parser.parse_args(argv)
     if args.command in ("status", "check"):
-        sys.exit(1 if {"status": status, "check": check}[args.command](args) else 0)
+        sys.exit(
+            1 if {"status": status, "check": check}[args.command](args) else 0
+        )
     {"extract": extract, "build": build}[args.command](args)
 
 

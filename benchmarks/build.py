@@ -1,0 +1,143 @@
+"""How long the book takes to build (both editions) and, with --suite, to test,
+in units of one `import tensorflow` on the same machine.
+
+    python -m benchmarks.build [--runs 3] [--suite] [--out FILE]
+
+Each measurement runs in a fresh process. The build runs on a copy of the
+files a fresh clone would hold, from nothing (no _build, no compiled catalogs),
+as `make book` on a fresh clone does after installing. The figures are printed
+and written as JSON (test-output/bench/build.json unless --out says otherwise).
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def timed(cmd, cwd, env=None):
+    start = time.perf_counter()
+    result = subprocess.run(
+        cmd, cwd=cwd, env=env, capture_output=True, text=True
+    )
+    seconds = time.perf_counter() - start
+    if result.returncode:
+        sys.stderr.write(result.stdout[-3000:] + result.stderr[-3000:])
+        sys.exit(f"benchmarks.build: {' '.join(map(str, cmd))} failed")
+    return seconds
+
+
+def fresh_copy(target):
+    """The files of a fresh clone (tracked, and new files not ignored)."""
+    listing = subprocess.run(
+        [
+            "git",
+            "ls-files",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+            "-z",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for name in filter(None, listing.split("\0")):
+        if (ROOT / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, target / name)
+
+
+def import_tensorflow():
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    return timed([PYTHON, "-c", "import tensorflow"], ROOT, env)
+
+
+def build_both(checkout):
+    shutil.rmtree(checkout / "_build", ignore_errors=True)
+    for mo in (checkout / "locale").rglob("*.mo"):
+        mo.unlink()
+    return timed([PYTHON, "tools/i18n.py", "build"], checkout)
+
+
+def test_suite():
+    return timed([PYTHON, "-m", "pytest", "-q"], ROOT)
+
+
+def summary(values):
+    return {
+        "runs": [round(v, 2) for v in values],
+        "median": round(statistics.median(values), 2),
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs of each (3)")
+    parser.add_argument(
+        "--suite",
+        action="store_true",
+        help="also time `make test`'s pytest run",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "test-output" / "bench" / "build.json",
+        help="where to write the figures",
+    )
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+
+    imports, builds, suites = [], [], []
+    with tempfile.TemporaryDirectory(prefix="book-build-") as tmp:
+        checkout = Path(tmp)
+        fresh_copy(checkout)
+        import_tensorflow()  # the first import of a session reads from disk
+        for run in range(args.runs):
+            imports.append(import_tensorflow())
+            builds.append(build_both(checkout))
+            if args.suite:
+                suites.append(test_suite())
+            print(
+                f"run {run + 1}: import {imports[-1]:.2f} s, both editions "
+                f"{builds[-1]:.2f} s"
+                + (f", suite {suites[-1]:.1f} s" if suites else "")
+            )
+    unit = statistics.median(imports)
+    result = {
+        "machine": {
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "system": platform.system(),
+        },
+        "import_tensorflow_s": summary(imports),
+        "both_editions_build_s": summary(builds),
+        "both_editions_build_in_imports": round(
+            statistics.median(builds) / unit, 2
+        ),
+    }
+    if suites:
+        result["test_suite_s"] = summary(suites)
+        result["test_suite_in_imports"] = round(
+            statistics.median(suites) / unit, 1
+        )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""The Chinese edition as a reader's browser shows it, under zh_CN/ of the
+same site (see test_browser.py for the English one, and tools/i18n.py)."""
+
+import re
+from urllib.parse import quote
+
+import nbformat
+import pytest
+from support.book import ROOT, toc_files
+from support.browser import (
+    PAGE_FACTS_JS,
+    Tab,
+    fetch,
+    open_page,
+    save_screenshot,
+)
+
+PAGES = toc_files() + ["genindex", "search"]
+CHAPTERS = [f for f in toc_files() if f.startswith("notebooks/")]
+# A Chinese term and the chapter that must be among its search results.
+SEARCH = ("影子变量", "notebooks/06-shadow-variables")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+# A page's prose paragraphs, list items, table cells and title outside code and
+# outputs, with their inline code taken out (names stay English): how many
+# there are with words in them, and how many hold Chinese. The glossary's terms
+# (CRC32C, dtype) and its English column stay as they are.
+PROSE_JS = """() => {
+    const prose = [...document.querySelectorAll('article p, article li, article td, article h1')]
+        .filter(e => !e.closest('.cell_input, .cell_output, pre, .book-glossary thead, .book-glossary td:nth-child(-n+2)'))
+        .map(e => {
+            const copy = e.cloneNode(true);
+            copy.querySelectorAll('code, kbd, .pre, .headerlink').forEach(c => c.remove());
+            return copy.textContent.trim();
+        })
+        .filter(t => /[A-Za-z]{3}/.test(t));
+    const english = prose.filter(t => !/[\\u4e00-\\u9fff]/.test(t));
+    return {prose: prose.length, chinese: prose.length - english.length,
+            english: english.slice(0, 5)};
+}"""
+
+
+@pytest.fixture(scope="module")
+def crawl(context, site):
+    """Every Chinese page loaded once: {page: (facts, prose, problems)}."""
+    result = {}
+    tab = Tab(context, site)
+    for name in PAGES:
+        page, problems = tab.visit(f"zh_CN/{name}.html")
+        result[name] = (
+            page.evaluate(PAGE_FACTS_JS),
+            page.evaluate(PROSE_JS),
+            problems,
+        )
+    tab.close()
+    return result
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_chinese_page_loads_cleanly_offline_and_in_chinese(crawl, site, name):
+    facts, prose, problems = crawl[name]
+    assert not problems, f"zh_CN/{name}:\n" + "\n".join(problems)
+    assert not facts["brokenImages"], facts["brokenImages"]
+    assert facts["lang"] == "zh-CN", f"zh_CN/{name}: lang={facts['lang']!r}"
+    assert facts["languageSwitch"] == [f"{site}{name}.html"], (
+        f"zh_CN/{name}: language switch {facts['languageSwitch']}"
+    )
+    # Prose in English here means a message the catalog did not translate.
+    # (The index lists the terms in both languages.)
+    assert name == "genindex" or prose["chinese"] >= 0.95 * prose["prose"], (
+        f"zh_CN/{name}: {prose['chinese']} of {prose['prose']} paragraphs "
+        f"in Chinese; English ones: {prose['english']}"
+    )
+
+
+def test_language_switch_lands_on_the_same_page_both_ways(context, site):
+    chapter = "notebooks/06-shadow-variables"
+    page, problems = open_page(context, site, f"zh_CN/{chapter}.html")
+    page.locator(".book-language-switch a").click()
+    page.wait_for_url(f"{site}{chapter}.html", wait_until="load")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    page.locator(".book-language-switch a").click()
+    page.wait_for_url(f"{site}zh_CN/{chapter}.html", wait_until="load")
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    page.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_chinese_search_finds_the_chapter(context, site, record_property):
+    term, chapter = SEARCH
+    page, problems = open_page(
+        context, site, f"zh_CN/search.html?q={quote(term)}"
+    )
+    # Sphinx's own Chinese for "Search finished".
+    page.wait_for_function(
+        "() => /搜索完成/.test(document.querySelector('#search-results')?.innerText || '')"
+    )
+    results = page.eval_on_selector_all(
+        "#search-results ul.search li a",
+        "links => links.map(a => a.getAttribute('href'))",
+    )
+    save_screenshot(page, "search-zh", record_property)
+    page.close()
+    assert any(chapter in href for href in results), (
+        f"{term!r} found {results}, not {chapter}"
+    )
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chinese_download_is_the_chapter_in_chinese(crawl, chapter):
+    """The download button serves the chapter with Chinese markdown and the
+    English notebook's code and outputs, unchanged: it runs the same way."""
+    facts, _, _ = crawl[chapter]
+    assert len(facts["download"]) == 1, facts["download"]
+    status, body = fetch(facts["download"][0])
+    assert status == 200, f"{facts['download'][0]}: HTTP {status}"
+    nb = nbformat.reads(body.decode("utf-8"), as_version=4)
+    nbformat.validate(nb)
+    english = nbformat.read(ROOT / f"{chapter}.ipynb", as_version=4)
+    assert [c.cell_type for c in nb.cells] == [
+        c.cell_type for c in english.cells
+    ]
+    for zh, en in zip(nb.cells, english.cells, strict=True):
+        if en.cell_type == "code":
+            assert (zh.source, zh.outputs) == (en.source, en.outputs), (
+                f"{chapter}: a code cell differs from the English notebook's"
+            )
+    markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    untranslated = [s[:80] for s in markdown if not CJK.search(s)]
+    assert not untranslated, (
+        f"{chapter}: markdown cells with no Chinese: {untranslated}"
+    )
+
+
+@pytest.mark.parametrize("name", ["chapter", "glossary"])
+def test_chinese_screenshots(context, site, record_property, name):
+    path = {"chapter": CHAPTERS[1], "glossary": "book/glossary"}[name]
+    page, problems = open_page(context, site, f"zh_CN/{path}.html")
+    shot = save_screenshot(
+        page, f"{name}-zh", record_property, full_page=name != "chapter"
+    )
+    page.close()
+    assert shot.stat().st_size > 10_000, f"{shot}: suspiciously small"
+    assert not problems, "\n".join(problems)
