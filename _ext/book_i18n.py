@@ -6,7 +6,10 @@
 - Sphinx 7.4's Chinese search index checks every Latin word against a list of
   all Latin words seen so far, which makes indexing this book quadratic (about
   half the Chinese build's time). A set gives the same answers at once, and
-  each word is stemmed once per build instead of once per occurrence.
+  each word is stemmed once per build instead of once per occurrence (in
+  both editions). jieba
+  reads only the runs of Chinese characters, not the code and outputs, whose
+  Latin words are indexed as before.
 - Sphinx applies a catalog in two passes and parses each translated message
   in both, with docutils settings built from scratch every time: the Chinese
   build parsed ~2,900 small documents for ~1,500 messages. Each message is
@@ -96,12 +99,38 @@ class _LatinTerms(set):
         self.update(words)
 
 
-def _fast_chinese_search(app, config):
+# Runs of Chinese characters: jieba has words to find only there. Everything
+# else (code, outputs, English names) is split into Latin words as before.
+CHINESE_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def _split_chinese_runs_only(self, text):
+    """sphinx.search.zh.SearchChinese.split, with jieba given the Chinese
+    runs of the text instead of the whole text, code blocks included."""
+    import jieba
+
+    chinese = [
+        word
+        for run in CHINESE_RUN.findall(text)
+        for word in jieba.cut_for_search(run)
+    ]
+    latin = [term.strip() for term in self.latin1_letters.findall(text)]
+    self.latin_terms.extend(latin)
+    return chinese + latin
+
+
+def _fast_search(app, config):
+    from sphinx.search import en
+
+    # The same few thousand words come back on every page; stem each once.
+    en.SearchEnglish.stem = functools.lru_cache(maxsize=None)(
+        en.SearchEnglish.stem
+    )
     if (config.html_search_language or config.language or "").startswith("zh"):
         from sphinx.search import zh
 
         zh.SearchChinese.latin_terms = _LatinTerms()
-        # The same few thousand words come back on every page; stem each once.
+        zh.SearchChinese.split = _split_chinese_runs_only
         zh.SearchChinese.stem = functools.lru_cache(maxsize=None)(
             zh.SearchChinese.stem
         )
@@ -181,7 +210,7 @@ def _fast_translation(app, config):
 
 
 def setup(app):
-    app.connect("config-inited", _fast_chinese_search)
+    app.connect("config-inited", _fast_search)
     app.connect("config-inited", _fast_translation)
     app.add_transform(RememberEnglishTerms)
     app.add_transform(GlossaryAsTable)
