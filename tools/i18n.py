@@ -20,6 +20,7 @@ offers for download gets its markdown cells translated with the same catalogs.
 import argparse
 import copy
 import functools
+import json
 import re
 import shutil
 import subprocess
@@ -28,7 +29,6 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import nbformat
 import yaml
 from babel.messages.pofile import read_po
 
@@ -432,12 +432,18 @@ def translated_messages(catalog):
 
 
 def translate_notebook(path, catalog):
-    nb = nbformat.read(path, as_version=4)
+    """The notebook at `path` with its markdown cells translated, as JSON
+    text in nbformat's own layout (nothing else in it changes)."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
     messages = translated_messages(catalog)
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            cell.source = translate_markdown(cell.source, messages)
-    return nb
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            source = cell["source"]
+            text = "".join(source) if isinstance(source, list) else source
+            cell["source"] = translate_markdown(text, messages).splitlines(
+                keepends=True
+            )
+    return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def translate_downloads(site):
@@ -446,7 +452,9 @@ def translate_downloads(site):
     for path in sorted((site / "_sources").rglob("*.ipynb")):
         page = str(path.relative_to(site / "_sources").with_suffix(""))
         if page in pages:
-            nbformat.write(translate_notebook(path, pages[page]), path)
+            path.write_text(
+                translate_notebook(path, pages[page]), encoding="utf-8"
+            )
 
 
 def main(argv=None):
