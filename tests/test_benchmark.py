@@ -49,3 +49,33 @@ def test_bad_arguments_say_what_is_wrong(arguments, message):
     )
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_readme_quotes_the_build_benchmark_as_its_results_file_has_it():
+    """The README's figures for the two editions' build are those of
+    benchmarks/results/build-2-cores.json (`python -m benchmarks.build`)."""
+    import json
+
+    results = json.loads(
+        (ROOT / "benchmarks" / "results" / "build-2-cores.json").read_text()
+    )
+    build = results["both_editions_build_s"]
+    quoted = (
+        f"both\neditions built in {build['median']:.2f} s (median; "
+        f"{min(build['runs']):.2f} to {max(build['runs']):.2f} s), "
+        f"{results['both_editions_build_in_imports']:.2f} times the median "
+        f"`import tensorflow` of {results['import_tensorflow_s']['median']:.2f} s"
+    )
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert " ".join(quoted.split()) in readme, quoted
+
+
+def test_the_build_benchmark_refuses_bad_arguments():
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.build", "--runs", "0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "--runs must be at least 1" in result.stderr
