@@ -106,10 +106,15 @@ class Tab:
             lambda m: m.type == "error" and report(f"console error: {m.text}"),
         )
         self.page.on("pageerror", lambda e: report(f"uncaught exception: {e}"))
+        # A request the browser cancels because the tab moved on to the next
+        # page (net::ERR_ABORTED, typically the favicon fetched after "load")
+        # is not the site's fault. A missing file still shows up, as an HTTP
+        # error response, and a request elsewhere as "request to another host".
         self.page.on(
             "requestfailed",
             lambda r: (
                 urlsplit(r.url).netloc == local
+                and r.failure != "net::ERR_ABORTED"
                 and report(f"request failed: {r.url} ({r.failure})")
             ),
         )
