@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tools.fresh_clone import copy_fresh_clone
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
@@ -35,28 +37,6 @@ def timed(cmd, cwd, env=None):
         sys.stderr.write(result.stdout[-3000:] + result.stderr[-3000:])
         sys.exit(f"benchmarks.build: {' '.join(map(str, cmd))} failed")
     return seconds
-
-
-def fresh_copy(target):
-    """The files of a fresh clone (tracked, and new files not ignored)."""
-    listing = subprocess.run(
-        [
-            "git",
-            "ls-files",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-            "-z",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    for name in filter(None, listing.split("\0")):
-        if (ROOT / name).is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, target / name)
 
 
 def import_tensorflow():
@@ -103,7 +83,7 @@ def main(argv=None):
     imports, builds, suites = [], [], []
     with tempfile.TemporaryDirectory(prefix="book-build-") as tmp:
         checkout = Path(tmp)
-        fresh_copy(checkout)
+        copy_fresh_clone(checkout)
         import_tensorflow()  # the first import of a session reads from disk
         for run in range(args.runs):
             imports.append(import_tensorflow())

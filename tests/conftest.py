@@ -2,14 +2,14 @@
 
 import fcntl
 import functools
-import shutil
 import subprocess
 import sys
 import threading
 
 import pytest
 from support import browser as web
-from support.book import ROOT
+
+from tools.fresh_clone import copy_fresh_clone
 
 
 def _shared_temp(tmp_path_factory, worker_id):
@@ -38,25 +38,7 @@ def built_site(tmp_path_factory, worker_id):
 
 
 def _build_site(checkout):
-    listing = subprocess.run(
-        [
-            "git",
-            "ls-files",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-            "-z",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    shutil.rmtree(checkout, ignore_errors=True)
-    for name in filter(None, listing.split("\0")):
-        if (ROOT / name).is_file():
-            (checkout / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, checkout / name)
+    copy_fresh_clone(checkout)
     # Both editions, as `make book` builds them, with warnings as errors.
     result = subprocess.run(
         [sys.executable, str(checkout / "tools" / "i18n.py"), "build"],
