@@ -13,8 +13,9 @@ dealt with it. `build` renders the two editions side by side, one Sphinx run
 per core. The Chinese edition's configuration is _config.yml with
 locale/zh_CN/overrides.yml merged over it (jupyter-book's --config replaces
 the file, it does not merge); its title and part captions are translated from
-the root page's catalog. After the build, each chapter the Chinese edition
-offers for download gets its markdown cells translated with the same catalogs.
+the root page's catalog. While Sphinx runs, the chapters the Chinese edition
+offers for download get their markdown cells translated with the same
+catalogs; they replace the English copies in its _sources/ afterwards.
 """
 
 import argparse
@@ -347,7 +348,8 @@ def build(args):
         ]
         + common,
     }
-    # Two independent Sphinx runs: one per core.
+    # Two independent Sphinx runs: one per core. Meanwhile this process
+    # translates the chapters the Chinese edition offers for download.
     with ThreadPoolExecutor(2) as pool:
         results = {
             what: pool.submit(
@@ -359,6 +361,7 @@ def build(args):
             )
             for what, cmd in jobs.items()
         }
+        downloads = chinese_chapters()
     failed = False
     for what, future in results.items():
         result = future.result()
@@ -372,7 +375,10 @@ def build(args):
     target = HTML / LANG
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(zh_out / "_build" / "html", target)
-    translate_downloads(target)
+    for page, text in downloads.items():
+        (target / "_sources" / f"{page}.ipynb").write_text(
+            text, encoding="utf-8"
+        )
     print(f"English: {rel(HTML)}/index.html")
     print(f"Chinese: {rel(target)}/index.html")
 
@@ -446,15 +452,15 @@ def translate_notebook(path, catalog):
     return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def translate_downloads(site):
-    """Put Chinese markdown into the chapters the Chinese site serves."""
+def chinese_chapters():
+    """{page: the chapter's notebook with Chinese markdown, as JSON text} for
+    every chapter that has a catalog; the Chinese site serves these."""
     pages = catalogs()
-    for path in sorted((site / "_sources").rglob("*.ipynb")):
-        page = str(path.relative_to(site / "_sources").with_suffix(""))
-        if page in pages:
-            path.write_text(
-                translate_notebook(path, pages[page]), encoding="utf-8"
-            )
+    return {
+        page: translate_notebook(ROOT / f"{page}.ipynb", pages[page])
+        for page in pages
+        if (ROOT / f"{page}.ipynb").is_file()
+    }
 
 
 def main(argv=None):
