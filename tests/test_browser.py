@@ -8,8 +8,7 @@ well offline. Screenshots of a few pages go to test-output/screenshots/ for a
 maintainer to look at.
 """
 
-from html.parser import HTMLParser
-from urllib.parse import quote, unquote, urldefrag
+from urllib.parse import unquote, urldefrag
 
 import nbformat
 import pytest
@@ -17,10 +16,12 @@ from support.book import toc_files
 from support.browser import (
     PAGE_FACTS_JS,
     Tab,
+    anchors,
     check_toggles,
     fetch,
     open_page,
     save_screenshot,
+    search,
 )
 
 # Every page of the TOC, and the two pages Sphinx adds that the navigation links to.
@@ -56,15 +57,6 @@ def test_every_page_links_to_its_chinese_edition(crawl, site):
                 f"{name}: lang={facts['lang']!r}, switch {facts['languageSwitch']}"
             )
     assert not wrong, "\n".join(wrong)
-
-
-class _Ids(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.ids = set()
-
-    def handle_starttag(self, tag, attrs):
-        self.ids.update(v for k, v in attrs if k in ("id", "name") and v)
 
 
 @pytest.mark.parametrize("name", PAGES)
@@ -130,12 +122,11 @@ def test_links_and_anchors_resolve(crawl, site):
             continue
         fragments.pop("", None)
         if fragments:
-            parser = _Ids()
-            parser.feed(body.decode("utf-8"))
+            found = anchors(body.decode("utf-8"))
             broken += [
                 f"{url}#{f}: no such anchor (linked from {sorted(set(pages))})"
                 for f, pages in sorted(fragments.items())
-                if f not in parser.ids
+                if f not in found
             ]
     assert not broken, "\n".join(broken)
 
@@ -188,16 +179,15 @@ def test_solution_toggles_reveal_their_content(crawl, chapter):
 
 def test_search_finds_the_chapter(context, site, record_property):
     term, chapter = SEARCH
-    page, problems = open_page(context, site, f"search.html?q={quote(term)}")
-    page.wait_for_function(
-        "() => /Search finished/.test(document.querySelector('#search-results')?.innerText || '')"
+    results, problems = search(
+        context,
+        site,
+        "search.html",
+        term,
+        "Search finished",
+        "search",
+        record_property,
     )
-    results = page.eval_on_selector_all(
-        "#search-results ul.search li a",
-        "links => links.map(a => a.getAttribute('href'))",
-    )
-    save_screenshot(page, "search", record_property)
-    page.close()
     assert any(chapter in href for href in results), (
         f"{term!r} found {results}, not {chapter}"
     )

@@ -2,7 +2,6 @@
 same site (see test_browser.py for the English one, and tools/i18n.py)."""
 
 import re
-from urllib.parse import quote
 
 import nbformat
 import pytest
@@ -13,6 +12,7 @@ from support.browser import (
     fetch,
     open_page,
     save_screenshot,
+    search,
 )
 
 PAGES = toc_files() + ["genindex", "search"]
@@ -88,19 +88,16 @@ def test_language_switch_lands_on_the_same_page_both_ways(context, site):
 
 def test_chinese_search_finds_the_chapter(context, site, record_property):
     term, chapter = SEARCH
-    page, problems = open_page(
-        context, site, f"zh_CN/search.html?q={quote(term)}"
-    )
     # Sphinx's own Chinese for "Search finished".
-    page.wait_for_function(
-        "() => /搜索完成/.test(document.querySelector('#search-results')?.innerText || '')"
+    results, problems = search(
+        context,
+        site,
+        "zh_CN/search.html",
+        term,
+        "搜索完成",
+        "search-zh",
+        record_property,
     )
-    results = page.eval_on_selector_all(
-        "#search-results ul.search li a",
-        "links => links.map(a => a.getAttribute('href'))",
-    )
-    save_screenshot(page, "search-zh", record_property)
-    page.close()
     assert any(chapter in href for href in results), (
         f"{term!r} found {results}, not {chapter}"
     )

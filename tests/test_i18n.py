@@ -2,7 +2,6 @@
 holds for the outputs: an English message without its translation fails here,
 naming its page and the message. tools/i18n.py builds and checks them."""
 
-import importlib.util
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -10,11 +9,11 @@ from html.parser import HTMLParser
 import pytest
 from babel.messages.pofile import read_po
 from support.book import ROOT
+from support.browser import anchors
+
+from tools import i18n
 
 TOOL = ROOT / "tools" / "i18n.py"
-_spec = importlib.util.spec_from_file_location("book_i18n_tool", TOOL)
-i18n = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(i18n)
 
 PAGES = sorted(i18n.catalogs())
 
@@ -207,27 +206,9 @@ def test_chinese_glossary_is_a_bilingual_table_of_every_term(built_site):
     ):
         assert term in html, f"the Chinese glossary has no {term}"
     # Every term keeps its anchor, so each {term} reference still lands on it.
-    anchors = {
-        a
-        for a in HTMLParserIds.of(built_site / "book" / "glossary.html")
-        if a.startswith("term-")
-    }
-    missing = anchors - HTMLParserIds.of(
-        built_site / "zh_CN" / "book" / "glossary.html"
+    english_ids = anchors((built_site / "book" / "glossary.html").read_text())
+    terms = {a for a in english_ids if a.startswith("term-")}
+    missing = terms - anchors(
+        (built_site / "zh_CN" / "book" / "glossary.html").read_text()
     )
     assert not missing, f"term anchors lost in Chinese: {sorted(missing)}"
-
-
-class HTMLParserIds(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.ids = set()
-
-    def handle_starttag(self, tag, attrs):
-        self.ids.update(v for k, v in attrs if k == "id" and v)
-
-    @classmethod
-    def of(cls, path):
-        parser = cls()
-        parser.feed(path.read_text())
-        return parser.ids

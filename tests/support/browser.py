@@ -6,7 +6,8 @@ import os
 import shutil
 import urllib.error
 import urllib.request
-from urllib.parse import urlsplit
+from html.parser import HTMLParser
+from urllib.parse import quote, urlsplit
 
 import pytest
 
@@ -246,3 +247,38 @@ def check_toggles(page):
     """Open every hidden solution of the page: (how many, what went wrong)."""
     found, wrong = page.evaluate(TOGGLES_JS, TOGGLES)
     return found, wrong
+
+
+class _Anchors(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids = set()
+
+    def handle_starttag(self, tag, attrs):
+        self.ids.update(v for k, v in attrs if k in ("id", "name") and v)
+
+
+def anchors(html):
+    """Every id and name an HTML page defines: what a #fragment can land on."""
+    parser = _Anchors()
+    parser.feed(html)
+    return parser.ids
+
+
+def search(context, site, path, term, finished, screenshot, record_property):
+    """Search `term` on the search page at `path` and wait until the page
+    reports `finished` (a regex of its "search finished" line). Return the
+    result links and the problems seen; save a screenshot for maintainers."""
+    page, problems = open_page(context, site, f"{path}?q={quote(term)}")
+    page.wait_for_function(
+        "finished => new RegExp(finished).test("
+        "document.querySelector('#search-results')?.innerText || '')",
+        arg=finished,
+    )
+    results = page.eval_on_selector_all(
+        "#search-results ul.search li a",
+        "links => links.map(a => a.getAttribute('href'))",
+    )
+    save_screenshot(page, screenshot, record_property)
+    page.close()
+    return results, problems
