@@ -4,12 +4,12 @@
   translated term, the English term, the translated definition. The English
   term is taken from the page before translation, so it needs no message.
 - Sphinx 7.4's Chinese search index checks every Latin word against a list of
-  all Latin words seen so far, which makes indexing this book quadratic (about
-  half the Chinese build's time). A set gives the same answers at once, and
-  each word is stemmed once per build instead of once per occurrence (in
-  both editions). jieba
-  reads only the runs of Chinese characters, not the code and outputs, whose
-  Latin words are indexed as before.
+  all Latin words seen so far, which makes indexing this book quadratic (a
+  quarter of the Chinese build's time in a profile). A set gives the same
+  answers at once, and each word is stemmed once per build instead of once
+  per occurrence (in both editions). jieba reads only the runs of Chinese
+  characters, not the code and outputs, whose Latin words are indexed as
+  before.
 - Sphinx applies a catalog in two passes and parses each translated message
   in both, with docutils settings built from scratch every time: the Chinese
   build parsed ~2,900 small documents for ~1,500 messages. Each message is
