@@ -55,13 +55,15 @@ SLOWEST_FIRST = (
     "tests/test_browser.py",
     "notebooks/15-resume-exactly.ipynb",
     "notebooks/13-when-persistence-fails.ipynb",
+    # The modules that share the in-process TensorFlow (IN_PROCESS_TENSORFLOW
+    # below) are one unit of work, scheduled where the first of them stands.
+    "tests/test_cheatsheet.py",
+    "tests/test_compatibility.py",
     "tests/test_browser_zh.py",
     "notebooks/16-checkpoints-across-workers.ipynb",
     "notebooks/14-persistence-speed.ipynb",
     "tests/test_resume_kills.py",
     "tests/test_harness.py",
-    "tests/test_cheatsheet.py",
-    "tests/test_compatibility.py",
     "tests/test_i18n.py",
 )
 
@@ -75,3 +77,30 @@ def pytest_collection_modifyitems(config, items):
 
     # A stable sort: the cells of one notebook keep their order.
     items.sort(key=rank)
+
+
+# Test modules that import TensorFlow into the pytest process itself (the
+# last two by running chapter 13's helper cells). Each xdist worker that runs
+# one pays for the import (about 4 s of CPU with Keras), so they are one
+# scope: one worker runs them all.
+IN_PROCESS_TENSORFLOW = (
+    "tests/test_cheatsheet.py",
+    "tests/test_compatibility.py",
+    "tests/test_fixtures.py",
+    "tests/test_failures.py",
+    "tests/test_crash_safety.py",
+)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            if nodeid.split("::", 1)[0] in IN_PROCESS_TENSORFLOW:
+                return "tests: in-process TensorFlow"
+            return super()._split_scope(nodeid)
+
+    return Scheduling(config, log)

@@ -5,6 +5,7 @@ page says is refused or lost checked too. The test id is `<row>-<writer>`,
 as the page names it. The old files are the committed fixtures; the TF 2.21
 files are written here."""
 
+import functools
 import os
 import warnings
 
@@ -12,11 +13,22 @@ import numpy as np
 import pytest
 from support.book import ROOT
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
+# TensorFlow and Keras are imported by the fixture below, not at collection:
+# every pytest worker collects this module, and only the one that runs it
+# should pay for the import.
+tf = tf1 = keras = None
 
-tf1 = tf.compat.v1
+
+@pytest.fixture(autouse=True, scope="module")
+def _tensorflow():
+    global tf, tf1, keras
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import tensorflow as tf
+
+    tf1 = tf.compat.v1
+
+
 TF1 = ROOT / "fixtures" / "tf1.15"
 KERAS2 = ROOT / "fixtures" / "tf2.15-keras2"
 K2 = np.load(KERAS2 / "expected.npz")
@@ -358,7 +370,9 @@ def _(tmp_path):
 
 
 # Row keras-file: the .keras zip.
-KERAS2_FUNCTIONAL = {"Functional": keras.Model}
+def keras2_functional():
+    """custom_objects that map Keras 2's class name to Keras 3's."""
+    return {"Functional": keras.Model}
 
 
 @cell("keras-file", "keras2")
@@ -373,11 +387,11 @@ def _():
         ValueError,
         "Argument(s) not recognized",
         lambda: keras.models.load_model(
-            path, custom_objects=KERAS2_FUNCTIONAL
+            path, custom_objects=keras2_functional()
         ),
     )
     model = keras.models.load_model(
-        path, custom_objects=KERAS2_FUNCTIONAL, compile=False
+        path, custom_objects=keras2_functional(), compile=False
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -396,37 +410,43 @@ def _(tmp_path):
 
 
 # Row custom-layer: a model with a registered custom layer.
-@keras.saving.register_keras_serializable(package="book")
-class Scale(keras.layers.Layer):
-    """The Keras 2 fixture's layer, written for Keras 3."""
+@functools.cache
+def scale_layer():
+    """The Keras 2 fixture's layer, written for Keras 3; defined and registered
+    on first use, once Keras is imported."""
 
-    def __init__(self, initial=1.0, **kwargs):
-        super().__init__(**kwargs)
-        self.initial = initial
+    @keras.saving.register_keras_serializable(package="book")
+    class Scale(keras.layers.Layer):
+        def __init__(self, initial=1.0, **kwargs):
+            super().__init__(**kwargs)
+            self.initial = initial
 
-    def build(self, input_shape):
-        self.factor = self.add_weight(
-            name="factor",
-            shape=(),
-            initializer=keras.initializers.Constant(self.initial),
-        )
+        def build(self, input_shape):
+            self.factor = self.add_weight(
+                name="factor",
+                shape=(),
+                initializer=keras.initializers.Constant(self.initial),
+            )
 
-    def call(self, inputs):
-        return inputs * self.factor
+        def call(self, inputs):
+            return inputs * self.factor
 
-    def get_config(self):
-        return {**super().get_config(), "initial": self.initial}
+        def get_config(self):
+            return {**super().get_config(), "initial": self.initial}
+
+    return Scale
 
 
 @cell("custom-layer", "keras2")
 def _():
+    Scale = scale_layer()
     path = str(KERAS2 / "custom_layer.h5")
     model = keras.models.load_model(path)
     assert type(model.get_layer("scale")) is Scale
     assert_same(model(K2["x"]), K2["custom_outputs"])
     model = keras.models.load_model(
         str(KERAS2 / "custom_layer.keras"),
-        custom_objects=KERAS2_FUNCTIONAL,
+        custom_objects=keras2_functional(),
         compile=False,
     )
     with warnings.catch_warnings():
@@ -436,6 +456,7 @@ def _():
 
 @cell("custom-layer", "keras3")
 def _(tmp_path):
+    Scale = scale_layer()
     inputs = keras.Input(shape=(4,))
     model = keras.Model(inputs, Scale(0.5, name="scale")(inputs))
     model.save(str(tmp_path / "custom.keras"))
@@ -462,7 +483,7 @@ def _():
             "Unrecognized keyword arguments passed to Lambda",
             lambda safe_mode=safe_mode: keras.models.load_model(
                 path,
-                custom_objects=KERAS2_FUNCTIONAL,
+                custom_objects=keras2_functional(),
                 compile=False,
                 safe_mode=safe_mode,
             ),

@@ -10,10 +10,20 @@ import numpy as np
 import pytest
 from support.book import ROOT
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import tensorflow as tf  # noqa: E402
+# Imported by the fixture below, not at collection: every pytest worker
+# collects this module, and only the one that runs it should pay for the import.
+tf = tf1 = None
 
-tf1 = tf.compat.v1
+
+@pytest.fixture(autouse=True, scope="module")
+def _tensorflow():
+    global tf, tf1
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    tf1 = tf.compat.v1
+
+
 FIXTURES = ROOT / "fixtures"
 TF1 = FIXTURES / "tf1.15"
 KERAS2 = FIXTURES / "tf2.15-keras2"

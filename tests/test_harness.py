@@ -6,16 +6,20 @@ import io
 import os
 import subprocess
 import sys
+from pathlib import Path
+from xml.etree import ElementTree
 
 import nbformat
 import pytest
 from support.book import ROOT
 
 
-def run_nbval(notebook, cwd):
-    """Run nbval on one notebook in a separate pytest, as the suite would."""
+def run_nbval(notebooks, cwd):
+    """Run nbval on notebooks in a separate pytest, as the suite would; return
+    the process and {(notebook stem, cell number): failure text or None}."""
     env = dict(os.environ, FIGURE_DIFF_DIR=str(cwd / "figure-diffs"))
-    return subprocess.run(
+    report = cwd / "report.xml"
+    result = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -29,7 +33,10 @@ def run_nbval(notebook, cwd):
             str(ROOT),
             "-c",
             str(ROOT / "pytest.ini"),
-            str(notebook),
+            f"--junitxml={report}",
+            "-o",
+            "junit_family=xunit1",  # names each case's file
+            *map(str, notebooks),
         ],
         cwd=cwd,
         env=env,
@@ -37,6 +44,20 @@ def run_nbval(notebook, cwd):
         text=True,
         timeout=600,
     )
+    assert report.is_file(), (
+        f"nbval did not run:\n{result.stdout[-3000:]}{result.stderr}"
+    )
+    outcomes = {}
+    for case in ElementTree.parse(report).iter("testcase"):
+        failure = case.find("failure")
+        stem = Path(case.get("file")).stem
+        cell = int(case.get("name").split()[-1])
+        outcomes[stem, cell] = (
+            None
+            if failure is None
+            else failure.get("message", "") + (failure.text or "")
+        )
+    return result, outcomes
 
 
 FIGURE_NOTEBOOK_CELLS = [
@@ -77,31 +98,25 @@ def stored(tmp_path_factory):
     return path, _executed_figure_notebook(path)
 
 
-def test_nbval_fails_when_a_stored_output_is_changed(stored, tmp_path):
+@pytest.fixture(scope="module")
+def harness_run(stored, tmp_path_factory):
+    """One nbval run over three copies of the stored notebook: unchanged, with
+    a printed line changed, and with a figure changed (one pytest process
+    instead of three)."""
     _, nb = stored
-    nb = nbformat.from_dict(copy.deepcopy(nb))
-    output = nb.cells[2].outputs[0]
+    folder = tmp_path_factory.mktemp("harness-run")
+    nbformat.write(nb, folder / "unchanged.ipynb")
+
+    altered = nbformat.from_dict(copy.deepcopy(nb))
+    output = altered.cells[2].outputs[0]
     output["text"] = output["text"].replace("add:0", "add_1:0")
-    altered = tmp_path / "altered.ipynb"
-    nbformat.write(nb, altered)
-
-    result = run_nbval(altered, tmp_path)
-    assert result.returncode == 1, result.stdout[-3000:]
-    assert "Cell outputs differ" in result.stdout
-    assert "add_1:0" in result.stdout
-
-
-def test_figure_check_passes_an_unchanged_figure_and_fails_a_changed_one(
-    stored, tmp_path
-):
-    from PIL import Image, ImageDraw
-
-    original, nb = stored
-    assert run_nbval(original, tmp_path).returncode == 0
-    nb = nbformat.from_dict(copy.deepcopy(nb))
+    nbformat.write(altered, folder / "output_changed.ipynb")
 
     # Paint a small patch into the stored PNG, as a real change to a plot would.
-    output = nb.cells[1].outputs[0]
+    from PIL import Image, ImageDraw
+
+    changed = nbformat.from_dict(copy.deepcopy(nb))
+    output = changed.cells[1].outputs[0]
     image = Image.open(
         io.BytesIO(base64.b64decode(output["data"]["image/png"]))
     ).convert("RGB")
@@ -109,13 +124,46 @@ def test_figure_check_passes_an_unchanged_figure_and_fails_a_changed_one(
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     output["data"]["image/png"] = base64.b64encode(buffer.getvalue()).decode()
-    changed = tmp_path / "figure_changed.ipynb"
-    nbformat.write(nb, changed)
+    nbformat.write(changed, folder / "figure_changed.ipynb")
 
-    result = run_nbval(changed, tmp_path)
+    names = ("unchanged", "output_changed", "figure_changed")
+    result, outcomes = run_nbval(
+        [folder / f"{n}.ipynb" for n in names], folder
+    )
+    return folder, result, outcomes
+
+
+def test_the_run_fails_and_checks_every_cell(harness_run):
+    _, result, outcomes = harness_run
     assert result.returncode == 1, result.stdout[-3000:]
-    assert "Figure check failed in figure_changed, cell 1" in result.stdout
-    assert "pixels changed" in result.stdout
+    cells = len(FIGURE_NOTEBOOK_CELLS)
+    assert sorted(outcomes) == sorted(
+        (n, k)
+        for n in ("unchanged", "output_changed", "figure_changed")
+        for k in range(cells)
+    ), result.stdout[-3000:]
+
+
+def test_nbval_passes_the_unchanged_notebook(harness_run):
+    _, result, outcomes = harness_run
+    failed = {key: text for key, text in outcomes.items() if text}
+    assert set(failed) == {("output_changed", 2), ("figure_changed", 1)}, (
+        result.stdout[-3000:]
+    )
+
+
+def test_nbval_fails_when_a_stored_output_is_changed(harness_run):
+    _, _, outcomes = harness_run
+    failure = outcomes["output_changed", 2]
+    assert "Cell outputs differ" in failure
+    assert "add_1:0" in failure
+
+
+def test_figure_check_fails_a_changed_figure(harness_run):
+    folder, _, outcomes = harness_run
+    failure = outcomes["figure_changed", 1]
+    assert "Figure check failed in figure_changed, cell 1" in failure
+    assert "pixels changed" in failure
     assert (
-        tmp_path / "figure-diffs" / "figure_changed-cell1-fig0-diff.png"
+        folder / "figure-diffs" / "figure_changed-cell1-fig0-diff.png"
     ).is_file()
