@@ -1,7 +1,7 @@
-"""How long the book takes to build (both editions) and, with --suite, to test,
-in units of one `import tensorflow` on the same machine.
+"""How long the book takes to build (both editions), in units of one
+`import tensorflow` on the same machine (benchmarks.suite times the tests).
 
-    python -m benchmarks.build [--runs 3] [--suite] [--out FILE]
+    python -m benchmarks.build [--runs 3] [--out FILE]
 
 Each measurement runs in a fresh process. The build runs on a copy of the
 files a fresh clone would hold, from nothing (no _build, no compiled catalogs),
@@ -51,10 +51,6 @@ def build_both(checkout):
     return timed([PYTHON, "tools/i18n.py", "build"], checkout)
 
 
-def test_suite():
-    return timed([PYTHON, "-m", "pytest", "-q"], ROOT)
-
-
 def summary(values):
     return {
         "runs": [round(v, 2) for v in values],
@@ -66,11 +62,6 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="runs of each (3)")
     parser.add_argument(
-        "--suite",
-        action="store_true",
-        help="also time `make test`'s pytest run",
-    )
-    parser.add_argument(
         "--out",
         type=Path,
         default=ROOT / "test-output" / "bench" / "build.json",
@@ -80,7 +71,7 @@ def main(argv=None):
     if args.runs < 1:
         parser.error("--runs must be at least 1")
 
-    imports, builds, suites = [], [], []
+    imports, builds = [], []
     with tempfile.TemporaryDirectory(prefix="book-build-") as tmp:
         checkout = Path(tmp)
         copy_fresh_clone(checkout)
@@ -88,12 +79,9 @@ def main(argv=None):
         for run in range(args.runs):
             imports.append(import_tensorflow())
             builds.append(build_both(checkout))
-            if args.suite:
-                suites.append(test_suite())
             print(
                 f"run {run + 1}: import {imports[-1]:.2f} s, both editions "
                 f"{builds[-1]:.2f} s"
-                + (f", suite {suites[-1]:.1f} s" if suites else "")
             )
     unit = statistics.median(imports)
     result = {
@@ -108,11 +96,6 @@ def main(argv=None):
             statistics.median(builds) / unit, 2
         ),
     }
-    if suites:
-        result["test_suite_s"] = summary(suites)
-        result["test_suite_in_imports"] = round(
-            statistics.median(suites) / unit, 1
-        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -70,12 +70,23 @@ def test_readme_quotes_the_build_benchmark_as_its_results_file_has_it():
     assert " ".join(quoted.split()) in readme, quoted
 
 
-def test_the_build_benchmark_refuses_bad_arguments():
+@pytest.mark.parametrize("module", ["benchmarks.build", "benchmarks.suite"])
+def test_the_timing_benchmarks_refuse_bad_arguments(module):
     result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.build", "--runs", "0"],
+        [sys.executable, "-m", module, "--runs", "0"],
         cwd=ROOT,
         capture_output=True,
         text=True,
     )
     assert result.returncode == 2
     assert "--runs must be at least 1" in result.stderr
+
+
+def test_the_suite_benchmark_finds_part_iii():
+    from benchmarks.suite import part_iii
+
+    files = part_iii()
+    assert files[-1] == "tests/test_resume_kills.py"
+    assert files[:-1] and all(
+        f.startswith("notebooks/") and (ROOT / f).is_file() for f in files[:-1]
+    ), files
