@@ -1,13 +1,14 @@
 """The kernel zygote (tests/support/kernel_zygote.py) refuses what it cannot
 serve, with a message. That its kernels behave as fresh ones is what nbval
-checks on every chapter it runs in one."""
+checks on every chapter forked from it."""
 
+import os
 import subprocess
 import sys
 
 import pytest
 from support import kernel_zygote
-from support.forked_kernels import ZYGOTE
+from support.forked_kernels import ZYGOTE, Client, Zygote
 
 
 @pytest.mark.parametrize(
@@ -32,3 +33,28 @@ def test_a_setup_cell_without_the_import_is_refused(tmp_path):
     cell.write_text('import os\nos.environ["X"] = "1"\n')
     with pytest.raises(SystemExit, match="no `import tensorflow` statement"):
         kernel_zygote.import_like_the_setup_cell(cell)
+
+
+def test_a_chapter_kernel_is_refused_when_the_import_prints(tmp_path):
+    """A fresh kernel would show in the chapter's first cell what the import
+    writes, C++ log lines included; the zygote forks nothing then and says
+    what was written. A stand-in `tensorflow` module writes a log line."""
+    stand_in = tmp_path / "modules"
+    stand_in.mkdir()
+    (stand_in / "tensorflow.py").write_text(
+        "import os\nos.write(2, b'I0000 port.cc:153] oneDNN custom operations are on\\n')\n"
+    )
+    cell = tmp_path / "setup.py"
+    cell.write_text("import os\n\nimport tensorflow as tf\n")
+    env = {**os.environ, "PYTHONPATH": str(stand_in)}
+    zygote = Zygote(setup_cell=cell, env=env)
+    client = Client(zygote.address)
+    try:
+        with pytest.raises(RuntimeError) as error:
+            client.fork(["launcher", "-f", "kernel.json"], tmp_path, {})
+    finally:
+        client.close()
+        zygote.close()
+    assert "up to `import tensorflow` printed" in str(error.value)
+    assert "oneDNN custom operations are on" in str(error.value)
+    assert zygote.process.returncode == 0

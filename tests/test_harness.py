@@ -60,13 +60,19 @@ def run_nbval(notebooks, cwd):
     return result, outcomes
 
 
+# Cells 2 and 3 get changed outputs; 1 and 4 keep theirs, so one run shows
+# both the failures and that an unchanged figure and line pass.
 FIGURE_NOTEBOOK_CELLS = [
     "import matplotlib\nmatplotlib.use('module://matplotlib_inline.backend_inline')\n"
     "import matplotlib.pyplot as plt",
     "fig, ax = plt.subplots(figsize=(4, 3))\nax.plot([0, 1, 2], [0, 1, 4], 'o-')\n"
     "ax.set_title('a stored figure')\nplt.show()",
+    "fig, ax = plt.subplots(figsize=(4, 3))\nax.bar([0, 1, 2], [3, 1, 2])\n"
+    "ax.set_title('a figure to change')\nplt.show()",
     "print('v1:0 v2:0 add:0')",
+    "print('a line that stays')",
 ]
+CHANGED_FIGURE, CHANGED_LINE = 2, 3
 
 
 def _executed_figure_notebook(path):
@@ -91,7 +97,7 @@ def _executed_figure_notebook(path):
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory):
     """A small notebook executed the way `make refresh` executes a chapter:
-    one figure and one printed line. No TensorFlow: the harness, not a
+    two figures and two printed lines. No TensorFlow: the harness, not a
     chapter, is under test, so it needs only a kernel."""
     folder = tmp_path_factory.mktemp("harness")
     path = folder / "stored.ipynb"
@@ -100,23 +106,20 @@ def stored(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def harness_run(stored, tmp_path_factory):
-    """One nbval run over three copies of the stored notebook: unchanged, with
-    a printed line changed, and with a figure changed (one pytest process
-    instead of three)."""
+    """One nbval run over a copy of the stored notebook whose cell
+    CHANGED_LINE prints another line and whose cell CHANGED_FIGURE holds
+    another figure."""
     _, nb = stored
     folder = tmp_path_factory.mktemp("harness-run")
-    nbformat.write(nb, folder / "unchanged.ipynb")
+    changed = nbformat.from_dict(copy.deepcopy(nb))
 
-    altered = nbformat.from_dict(copy.deepcopy(nb))
-    output = altered.cells[2].outputs[0]
+    output = changed.cells[CHANGED_LINE].outputs[0]
     output["text"] = output["text"].replace("add:0", "add_1:0")
-    nbformat.write(altered, folder / "output_changed.ipynb")
 
     # Paint a small patch into the stored PNG, as a real change to a plot would.
     from PIL import Image, ImageDraw
 
-    changed = nbformat.from_dict(copy.deepcopy(nb))
-    output = changed.cells[1].outputs[0]
+    output = changed.cells[CHANGED_FIGURE].outputs[0]
     image = Image.open(
         io.BytesIO(base64.b64decode(output["data"]["image/png"]))
     ).convert("RGB")
@@ -124,46 +127,37 @@ def harness_run(stored, tmp_path_factory):
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     output["data"]["image/png"] = base64.b64encode(buffer.getvalue()).decode()
-    nbformat.write(changed, folder / "figure_changed.ipynb")
+    nbformat.write(changed, folder / "changed.ipynb")
 
-    names = ("unchanged", "output_changed", "figure_changed")
-    result, outcomes = run_nbval(
-        [folder / f"{n}.ipynb" for n in names], folder
-    )
+    result, outcomes = run_nbval([folder / "changed.ipynb"], folder)
     return folder, result, outcomes
 
 
 def test_the_run_fails_and_checks_every_cell(harness_run):
     _, result, outcomes = harness_run
     assert result.returncode == 1, result.stdout[-3000:]
-    cells = len(FIGURE_NOTEBOOK_CELLS)
-    assert sorted(outcomes) == sorted(
-        (n, k)
-        for n in ("unchanged", "output_changed", "figure_changed")
-        for k in range(cells)
-    ), result.stdout[-3000:]
+    assert sorted(outcomes) == [
+        ("changed", k) for k in range(len(FIGURE_NOTEBOOK_CELLS))
+    ], result.stdout[-3000:]
 
 
-def test_nbval_passes_the_unchanged_notebook(harness_run):
+def test_nbval_passes_the_unchanged_figure_and_line(harness_run):
     _, result, outcomes = harness_run
-    failed = {key: text for key, text in outcomes.items() if text}
-    assert set(failed) == {("output_changed", 2), ("figure_changed", 1)}, (
-        result.stdout[-3000:]
-    )
+    failed = {cell for (_, cell), text in outcomes.items() if text}
+    assert failed == {CHANGED_FIGURE, CHANGED_LINE}, result.stdout[-3000:]
 
 
 def test_nbval_fails_when_a_stored_output_is_changed(harness_run):
     _, _, outcomes = harness_run
-    failure = outcomes["output_changed", 2]
+    failure = outcomes["changed", CHANGED_LINE]
     assert "Cell outputs differ" in failure
     assert "add_1:0" in failure
 
 
 def test_figure_check_fails_a_changed_figure(harness_run):
     folder, _, outcomes = harness_run
-    failure = outcomes["figure_changed", 1]
-    assert "Figure check failed in figure_changed, cell 1" in failure
+    failure = outcomes["changed", CHANGED_FIGURE]
+    assert f"Figure check failed in changed, cell {CHANGED_FIGURE}" in failure
     assert "pixels changed" in failure
-    assert (
-        folder / "figure-diffs" / "figure_changed-cell1-fig0-diff.png"
-    ).is_file()
+    diff = f"changed-cell{CHANGED_FIGURE}-fig0-diff.png"
+    assert (folder / "figure-diffs" / diff).is_file()

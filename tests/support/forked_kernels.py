@@ -9,11 +9,13 @@ setup cell included, and nbval compares the outputs with those stored by
 fresh kernels (tools/refresh.py never forks), so a kernel that behaved
 differently from a fresh one fails the test.
 
-What a forked kernel cannot show is the import itself: C++ log lines it would
-print land in the zygote, not in the chapter. CONTROL_CHAPTER therefore still
-runs in a fresh kernel; the setup cell it carries is every chapter's (stamped
-from tools/cells/setup.py, held equal by tests/test_stamp.py). Notebooks that
-do not open with that cell (the harness's) get fresh kernels too.
+What a forked kernel cannot show is the import itself: C++ log lines or
+warnings it prints would show in a fresh kernel's first cell and fail nbval.
+The zygote catches what the import writes to its stdout and stderr and, if
+anything, forks no kernel: every chapter then fails with that text. (The setup
+cell is every chapter's, stamped from tools/cells/setup.py and held equal by
+tests/test_stamp.py.) Notebooks that do not open with that cell (the
+harness's) get fresh kernels.
 BOOK_FRESH_KERNELS=1 runs every chapter in a fresh kernel.
 Loaded for every run by `-p support.forked_kernels` in pytest.ini.
 """
@@ -34,7 +36,6 @@ from jupyter_client.provisioning import local_provisioner
 
 from support.book import ROOT
 
-CONTROL_CHAPTER = "01-save-variables.ipynb"
 ZYGOTE = Path(__file__).with_name("kernel_zygote.py")
 SETUP_CELL = ROOT / "tools" / "cells" / "setup.py"
 SETUP_TAG = "stamp:setup"  # tools/stamp.py's tag for a copy of SETUP_CELL
@@ -88,7 +89,7 @@ class ForkedKernel:
 class Zygote:
     """The zygote process, held by the pytest process that started it."""
 
-    def __init__(self):
+    def __init__(self, setup_cell=SETUP_CELL, env=None):
         self.folder = Path(tempfile.mkdtemp(prefix="book-kernels-"))
         self.address = str(self.folder / "zygote.sock")
         ours, theirs = socket.socketpair()
@@ -98,12 +99,12 @@ class Zygote:
                 str(ZYGOTE),
                 str(theirs.fileno()),
                 self.address,
-                str(SETUP_CELL),
+                str(setup_cell),
             ],
             pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL,
             # What launch_kernel gives a kernel; ipykernel reads it on import.
-            env={**os.environ, "JPY_PARENT_PID": str(os.getpid())},
+            env={**(env or os.environ), "JPY_PARENT_PID": str(os.getpid())},
             # Its own session: a signal jupyter_client sends to a kernel's
             # process group never reaches the zygote or pytest.
             start_new_session=True,
@@ -147,12 +148,19 @@ class Client:
         request = {"argv": argv, "cwd": str(cwd or os.getcwd()), "env": env}
         self.channel.write(json.dumps(request).encode() + b"\n")
         self.channel.flush()
-        answer = self.channel.readline()
-        if not answer:
+        line = self.channel.readline()
+        if not line:
             raise RuntimeError(
                 f"the kernel zygote at {self.address} has ended"
             )
-        return ForkedKernel(json.loads(answer)["pid"])
+        answer = json.loads(line)
+        if "printed" in answer:
+            raise RuntimeError(
+                "the setup cell's statements up to `import tensorflow` printed"
+                " this, which a chapter's first cell would show:\n"
+                + answer["printed"]
+            )
+        return ForkedKernel(answer["pid"])
 
     def close(self):
         if self.channel is not None:
@@ -176,7 +184,6 @@ def _forks_this_kernel(cmd):
     return (
         os.environ.get("BOOK_FRESH_KERNELS") != "1"
         and path is not None
-        and path.name != CONTROL_CHAPTER
         and cmd[1:3] == ["-m", "ipykernel_launcher"]
         and Path(cmd[0]).resolve() == Path(sys.executable).resolve()
         and _opens_with_the_setup_cell(path)

@@ -11,7 +11,8 @@ Each pytest process connects to SOCKET_PATH and sends one JSON line per
 kernel, {"argv": [...], "cwd": ..., "env": {...}}: the argv, folder and
 environment a kernel would have been started with. The answer is {"pid": N}
 once the child leads its own session, as a fresh kernel would (jupyter_client
-signals its process group). EOF on CONTROL_FD, held by whoever started the
+signals its process group), or {"printed": text} when the import wrote
+anything to stdout or stderr. EOF on CONTROL_FD, held by whoever started the
 zygote, ends it; its kernels notice (they poll their parent) and exit too.
 """
 
@@ -25,6 +26,7 @@ import selectors
 import signal
 import socket
 import sys
+import tempfile
 import traceback
 import warnings
 
@@ -73,6 +75,27 @@ def import_like_the_setup_cell(setup_cell):
         [],
     )
     return added_environ, front
+
+
+def printed_by(function, *args):
+    """Call function with file descriptors 1 and 2 going to a file; return
+    its result and what reached them (C++ log lines go there directly)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        try:
+            result = function(*args)
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            for fd, original in zip((1, 2), saved):
+                os.dup2(original, fd)
+                os.close(original)
+        sink.seek(0)
+        return result, sink.read().decode("utf-8", "replace")
 
 
 def _handlers():
@@ -180,7 +203,10 @@ def serve(control, address, setup_cell):
     os.environ.setdefault(
         "MPLBACKEND", "module://matplotlib_inline.backend_inline"
     )
-    imported = import_like_the_setup_cell(setup_cell)
+    # In a fresh kernel whatever the import prints shows in the chapter's
+    # first cell and fails nbval; here it would vanish, so no kernel is
+    # forked at all and each request gets it back instead.
+    imported, printed = printed_by(import_like_the_setup_cell, setup_cell)
     import ipykernel.kernelapp  # noqa: F401  (loaded once, like TensorFlow)
 
     # Children are reaped by the system; the forked kernel restores the default.
@@ -210,8 +236,12 @@ def serve(control, address, setup_cell):
                     stream.close()
                     key.fileobj.close()
                     continue
-                pid = fork_kernel(json.loads(line), imported, clients)
-                stream.write(json.dumps({"pid": pid}).encode() + b"\n")
+                if printed:
+                    answer = {"printed": printed}
+                else:
+                    pid = fork_kernel(json.loads(line), imported, clients)
+                    answer = {"pid": pid}
+                stream.write(json.dumps(answer).encode() + b"\n")
                 stream.flush()
 
 
