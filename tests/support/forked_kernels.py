@@ -174,9 +174,14 @@ _client = []  # this process's connection to the run's zygote, if any
 def _opens_with_the_setup_cell(path):
     """Only a chapter whose first code cell is the stamped setup cell imports
     what the zygote has imported (the harness's small notebooks do not)."""
-    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    first = next((c for c in cells if c["cell_type"] == "code"), None)
-    return first is not None and SETUP_TAG in first["metadata"].get("tags", [])
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        first = next((c for c in cells if c["cell_type"] == "code"), None)
+        return first is not None and SETUP_TAG in first["metadata"].get(
+            "tags", []
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False  # not a notebook nbval can run either; it will say so
 
 
 def _forks_this_kernel(cmd):
@@ -203,15 +208,30 @@ def launch_kernel(
     return _client[0].fork([launcher, *cmd[3:]], cwd, env)
 
 
+def _notebooks(path):
+    if path.suffix == ".ipynb":
+        yield path
+        return
+    for folder, subfolders, files in os.walk(path):
+        # Not the virtual environment, the build or the chapters' artifacts.
+        subfolders[:] = [
+            d
+            for d in subfolders
+            if not d.startswith((".", "_")) and d != "artifacts"
+        ]
+        yield from (Path(folder, f) for f in files if f.endswith(".ipynb"))
+
+
 def _runs_chapters(config):
-    """Whether the run's arguments name a chapter, or a folder holding one."""
-    for arg in config.args:
-        path = Path(config.invocation_params.dir, arg.split("::", 1)[0])
-        if path.suffix == ".ipynb" or (
-            path.is_dir() and next(path.glob("**/*.ipynb"), None)
-        ):
-            return True
-    return False
+    """Whether the run's arguments name a chapter (a notebook that opens with
+    the setup cell), or a folder holding one."""
+    return any(
+        _opens_with_the_setup_cell(notebook)
+        for arg in config.args
+        for notebook in _notebooks(
+            Path(config.invocation_params.dir, arg.split("::", 1)[0])
+        )
+    )
 
 
 @pytest.hookimpl(tryfirst=True)
