@@ -58,18 +58,40 @@ def summary(values):
     }
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments(argv, doc, name):
+    """The command line both timing benchmarks take: --runs and --out."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="runs of each (3)")
     parser.add_argument(
         "--out",
         type=Path,
-        default=ROOT / "test-output" / "bench" / "build.json",
+        default=ROOT / "test-output" / "bench" / f"{name}.json",
         help="where to write the figures",
     )
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    return args
+
+
+def write(result, out):
+    """Print the figures and write them, with the machine's, to `out`."""
+    result = {
+        "machine": {
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "system": platform.system(),
+        },
+        **result,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    print(f"written to {out}")
+
+
+def main(argv=None):
+    args = arguments(argv, __doc__, "build")
 
     imports, builds = [], []
     with tempfile.TemporaryDirectory(prefix="book-build-") as tmp:
@@ -84,22 +106,16 @@ def main(argv=None):
                 f"{builds[-1]:.2f} s"
             )
     unit = statistics.median(imports)
-    result = {
-        "machine": {
-            "cores": os.cpu_count(),
-            "python": platform.python_version(),
-            "system": platform.system(),
+    write(
+        {
+            "import_tensorflow_s": summary(imports),
+            "both_editions_build_s": summary(builds),
+            "both_editions_build_in_imports": round(
+                statistics.median(builds) / unit, 2
+            ),
         },
-        "import_tensorflow_s": summary(imports),
-        "both_editions_build_s": summary(builds),
-        "both_editions_build_in_imports": round(
-            statistics.median(builds) / unit, 2
-        ),
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    print(f"written to {args.out}")
+        args.out,
+    )
 
 
 if __name__ == "__main__":

@@ -13,17 +13,19 @@ are printed and written as JSON (test-output/bench/suite.json unless --out
 says otherwise).
 """
 
-import argparse
-import json
-import os
-import platform
 import statistics
 import sys
-from pathlib import Path
 
 import yaml
 
-from benchmarks.build import ROOT, import_tensorflow, summary, timed
+from benchmarks.build import (
+    ROOT,
+    arguments,
+    import_tensorflow,
+    summary,
+    timed,
+    write,
+)
 
 # Part III's test that is not a chapter: it kills and resumes its training.
 PART_III_TESTS = ["tests/test_resume_kills.py"]
@@ -49,17 +51,7 @@ def pytest_run(ignore=()):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=3, help="runs of each (3)")
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=ROOT / "test-output" / "bench" / "suite.json",
-        help="where to write the figures",
-    )
-    args = parser.parse_args(argv)
-    if args.runs < 1:
-        parser.error("--runs must be at least 1")
+    args = arguments(argv, __doc__, "suite")
     without = part_iii()
     missing = [path for path in without if not (ROOT / path).exists()]
     if missing:
@@ -81,23 +73,17 @@ def main(argv=None):
             f"whole suite {whole[-1]:.1f} s ({whole_x[-1]:.1f} imports), "
             f"without Part III {partial[-1]:.1f} s ({partial_x[-1]:.1f} imports)"
         )
-    result = {
-        "machine": {
-            "cores": os.cpu_count(),
-            "python": platform.python_version(),
-            "system": platform.system(),
+    write(
+        {
+            "part_iii": without,
+            "import_tensorflow_s": summary(imports),
+            "whole_suite_s": summary(whole),
+            "whole_suite_in_imports": summary(whole_x),
+            "without_part_iii_s": summary(partial),
+            "without_part_iii_in_imports": summary(partial_x),
         },
-        "part_iii": without,
-        "import_tensorflow_s": summary(imports),
-        "whole_suite_s": summary(whole),
-        "whole_suite_in_imports": summary(whole_x),
-        "without_part_iii_s": summary(partial),
-        "without_part_iii_in_imports": summary(partial_x),
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    print(f"written to {args.out}")
+        args.out,
+    )
 
 
 if __name__ == "__main__":

@@ -90,3 +90,24 @@ def test_the_suite_benchmark_finds_part_iii():
     assert files[:-1] and all(
         f.startswith("notebooks/") and (ROOT / f).is_file() for f in files[:-1]
     ), files
+
+
+def test_readme_quotes_the_suite_benchmark_as_its_results_file_has_it():
+    """The README's figures for the test suite are those of
+    benchmarks/results/suite-2-cores.json (`python -m benchmarks.suite`)."""
+    import json
+
+    results = json.loads(
+        (ROOT / "benchmarks" / "results" / "suite-2-cores.json").read_text()
+    )
+    whole = results["whole_suite_in_imports"]
+    without = results["without_part_iii_in_imports"]
+    quoted = (
+        f"the whole suite took {min(whole['runs']):.2f} to "
+        f"{max(whole['runs']):.2f} times one `import tensorflow` (median "
+        f"{whole['median']:.2f}), the suite without Part III "
+        f"{min(without['runs']):.2f} to {max(without['runs']):.2f} times "
+        f"(median {without['median']:.2f})"
+    )
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert " ".join(quoted.split()) in readme, quoted
