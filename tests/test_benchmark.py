@@ -1,6 +1,7 @@
 """The benchmark package: one timer shared with chapter 14, clear argument
 errors. Nothing here runs a measurement; `make bench` does that."""
 
+import json
 import subprocess
 import sys
 
@@ -51,14 +52,20 @@ def test_bad_arguments_say_what_is_wrong(arguments, message):
     assert message in result.stderr
 
 
+def _results(name):
+    return json.loads((ROOT / "benchmarks" / "results" / name).read_text())
+
+
+def _assert_readme_quotes(quoted):
+    """The README holds `quoted`, wherever its lines break."""
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert " ".join(quoted.split()) in readme, quoted
+
+
 def test_readme_quotes_the_build_benchmark_as_its_results_file_has_it():
     """The README's figures for the two editions' build are those of
     benchmarks/results/build-2-cores.json (`python -m benchmarks.build`)."""
-    import json
-
-    results = json.loads(
-        (ROOT / "benchmarks" / "results" / "build-2-cores.json").read_text()
-    )
+    results = _results("build-2-cores.json")
     build = results["both_editions_build_s"]
     quoted = (
         f"both\neditions built in {build['median']:.2f} s (median; "
@@ -66,8 +73,7 @@ def test_readme_quotes_the_build_benchmark_as_its_results_file_has_it():
         f"{results['both_editions_build_in_imports']:.2f} times the median "
         f"`import tensorflow` of {results['import_tensorflow_s']['median']:.2f} s"
     )
-    readme = " ".join((ROOT / "README.md").read_text().split())
-    assert " ".join(quoted.split()) in readme, quoted
+    _assert_readme_quotes(quoted)
 
 
 @pytest.mark.parametrize("module", ["benchmarks.build", "benchmarks.suite"])
@@ -95,11 +101,7 @@ def test_the_suite_benchmark_finds_part_iii():
 def test_readme_quotes_the_suite_benchmark_as_its_results_file_has_it():
     """The README's figures for the test suite are those of
     benchmarks/results/suite-2-cores.json (`python -m benchmarks.suite`)."""
-    import json
-
-    results = json.loads(
-        (ROOT / "benchmarks" / "results" / "suite-2-cores.json").read_text()
-    )
+    results = _results("suite-2-cores.json")
     whole = results["whole_suite_in_imports"]
     without = results["without_part_iii_in_imports"]
     quoted = (
@@ -109,5 +111,4 @@ def test_readme_quotes_the_suite_benchmark_as_its_results_file_has_it():
         f"{min(without['runs']):.2f} to {max(without['runs']):.2f} times "
         f"(median {without['median']:.2f})"
     )
-    readme = " ".join((ROOT / "README.md").read_text().split())
-    assert " ".join(quoted.split()) in readme, quoted
+    _assert_readme_quotes(quoted)
