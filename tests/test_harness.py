@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -102,6 +103,35 @@ def stored(tmp_path_factory):
     folder = tmp_path_factory.mktemp("harness")
     path = folder / "stored.ipynb"
     return path, _executed_figure_notebook(path)
+
+
+def _kernels_of_this_process():
+    """The running kernels this process started, and its kernel clients'
+    live heartbeat threads."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:  # it ended meanwhile
+            continue
+        if int(fields[1]) == os.getpid() and b"ipykernel" in cmdline:
+            children.append(stat.parent.name)
+    beats = [
+        t for t in threading.enumerate() if type(t).__name__ == "HBChannel"
+    ]
+    return children, beats
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)"
+)
+def test_executing_a_notebook_leaves_no_kernel_behind(stored):
+    """`make refresh` (tools/refresh.py) ends each kernel it starts: no
+    kernel process and no client thread outlives the run of its notebook."""
+    children, beats = _kernels_of_this_process()
+    assert not children, f"kernel processes still running: {children}"
+    assert not beats, f"kernel client threads still running: {beats}"
 
 
 @pytest.fixture(scope="module")

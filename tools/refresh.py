@@ -75,7 +75,9 @@ def execute(nb, cwd: Path) -> None:
         record_timing=False,
         resources={"metadata": {"path": str(cwd)}},
     )
-    client.execute()
+    # nbclient ends only the kernels of managers it made itself: without
+    # cleanup_kc the kernel and its client's threads would outlive the run.
+    client.execute(cleanup_kc=True)
 
 
 def write_atomically(nb, path: Path) -> None:
