@@ -51,15 +51,14 @@ def pytest_sessionfinish(session, exitstatus):
 # instead of one waiting for the other's last long chapter.
 SLOWEST_FIRST = (
     # Builds the site (both editions, one process each) while the other worker
-    # runs a chapter; the Chinese browser test comes later and finds it built.
+    # runs a chapter. A group of SAME_WORKER below is one unit of work,
+    # scheduled where the first of its modules stands.
     "tests/test_browser.py",
+    "tests/test_browser_zh.py",
     "notebooks/15-resume-exactly.ipynb",
     "notebooks/13-when-persistence-fails.ipynb",
-    # The modules that share the in-process TensorFlow (IN_PROCESS_TENSORFLOW
-    # below) are one unit of work, scheduled where the first of them stands.
     "tests/test_cheatsheet.py",
     "tests/test_compatibility.py",
-    "tests/test_browser_zh.py",
     "notebooks/16-checkpoints-across-workers.ipynb",
     "notebooks/14-persistence-speed.ipynb",
     "tests/test_resume_kills.py",
@@ -79,17 +78,28 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=rank)
 
 
-# Test modules that import TensorFlow into the pytest process itself (the
-# last two by running chapter 13's helper cells). Each xdist worker that runs
-# one pays for the import (about 4 s of CPU with Keras), so they are one
-# scope: one worker runs them all.
-IN_PROCESS_TENSORFLOW = (
-    "tests/test_cheatsheet.py",
-    "tests/test_compatibility.py",
-    "tests/test_fixtures.py",
-    "tests/test_failures.py",
-    "tests/test_crash_safety.py",
-)
+# Test modules that share something costly in one process, so one xdist
+# worker runs all of each group. The in-process TensorFlow: modules that import
+# it into the pytest process itself (the last two by running chapter 13's
+# helper cells); each worker that runs one pays for the import (about 4 s of
+# CPU with Keras). The site in a browser: one Chromium and one server
+# (session fixtures in tests/conftest.py) serve both editions' tests.
+SAME_WORKER = {
+    "tests: in-process TensorFlow": (
+        "tests/test_cheatsheet.py",
+        "tests/test_compatibility.py",
+        "tests/test_fixtures.py",
+        "tests/test_failures.py",
+        "tests/test_crash_safety.py",
+    ),
+    "tests: the site in a browser": (
+        "tests/test_browser.py",
+        "tests/test_browser_zh.py",
+    ),
+}
+_GROUP = {
+    path: group for group, paths in SAME_WORKER.items() for path in paths
+}
 
 
 def pytest_xdist_make_scheduler(config, log):
@@ -99,8 +109,7 @@ def pytest_xdist_make_scheduler(config, log):
 
     class Scheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid):
-            if nodeid.split("::", 1)[0] in IN_PROCESS_TENSORFLOW:
-                return "tests: in-process TensorFlow"
-            return super()._split_scope(nodeid)
+            path = nodeid.split("::", 1)[0]
+            return _GROUP.get(path) or super()._split_scope(nodeid)
 
     return Scheduling(config, log)

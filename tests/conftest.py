@@ -50,7 +50,9 @@ def _build_site(checkout):
     )
 
 
-@pytest.fixture(scope="module")
+# One browser and one server for the run: xdist gives both site modules to one
+# worker (see SAME_WORKER in the root conftest.py).
+@pytest.fixture(scope="session")
 def browser():
     web.need_browser()
     from playwright.sync_api import sync_playwright
@@ -63,10 +65,10 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def site(browser, built_site):
     """Base URL of the built site (the Chinese edition under zh_CN/), served
-    on a free port of 127.0.0.1 for one test module."""
+    on a free port of 127.0.0.1."""
     server = web.Server(
         ("127.0.0.1", 0),
         functools.partial(web.QuietHandler, directory=str(built_site)),

@@ -17,11 +17,14 @@ from support.browser import (
     PAGE_FACTS_JS,
     Tab,
     anchors,
+    check_screenshot,
     check_toggles,
+    copied_code,
     fetch,
     open_page,
     save_screenshot,
-    search,
+    search_path,
+    search_results,
 )
 
 # Every page of the TOC, and the two pages Sphinx adds that the navigation links to.
@@ -34,23 +37,47 @@ SCREENSHOT_CHAPTER = "notebooks/01-save-variables"
 
 @pytest.fixture(scope="module")
 def crawl(context, site):
-    """Every page loaded once: {page: (facts, problems, toggles)}. On a
-    chapter the hidden solutions are opened in the same visit (toggles: how
-    many, and what went wrong), so no page is loaded twice."""
+    """Every page loaded once, in one tab: {page: (facts, problems, toggles)}.
+    What a test needs of a page is done during its one visit: on a chapter the
+    hidden solutions are opened (toggles: how many, and what went wrong); the
+    search page is loaded with a query and its results kept; the screenshot
+    chapter is captured and its copy button clicked before its solutions are
+    opened. Returns (pages, extras): what those extras found."""
     result = {}
+    extras = {}
     tab = Tab(context, site)
     for name in PAGES:
-        page, problems = tab.visit(f"{name}.html")
+        if name == "search":
+            page, problems = tab.visit(search_path("search.html", SEARCH[0]))
+            extras["search"] = search_results(page, "Search finished")
+            extras["search-shot"] = save_screenshot(page, "search")
+        else:
+            page, problems = tab.visit(f"{name}.html")
         facts = page.evaluate(PAGE_FACTS_JS)
+        if name == SCREENSHOT_CHAPTER:
+            extras["chapter-shot"] = save_screenshot(
+                page, "chapter", full_page=False
+            )
+            extras["copied"] = copied_code(page)
         toggles = check_toggles(page) if name in CHAPTERS else None
-        result[name] = (facts, problems, toggles)
+        result[name] = (facts, list(problems), toggles)
     tab.close()
-    return result
+    return result, extras
 
 
-def test_every_page_links_to_its_chinese_edition(crawl, site):
+@pytest.fixture(scope="module")
+def pages(crawl):
+    return crawl[0]
+
+
+@pytest.fixture(scope="module")
+def extras(crawl):
+    return crawl[1]
+
+
+def test_every_page_links_to_its_chinese_edition(pages, site):
     wrong = []
-    for name, (facts, _, _) in crawl.items():
+    for name, (facts, _, _) in pages.items():
         want = [f"{site}zh_CN/{name}.html"]
         if facts["languageSwitch"] != want or facts["lang"] != "en":
             wrong.append(
@@ -60,8 +87,8 @@ def test_every_page_links_to_its_chinese_edition(crawl, site):
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_page_loads_cleanly_and_offline(crawl, name):
-    facts, problems, _ = crawl[name]
+def test_page_loads_cleanly_and_offline(pages, name):
+    facts, problems, _ = pages[name]
     assert not problems, f"{name}:\n" + "\n".join(problems)
     assert not facts["brokenImages"], (
         f"{name}: images that did not load: {facts['brokenImages']}"
@@ -73,9 +100,9 @@ IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml", "image/gif")
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_chapter_shows_code_outputs_figures_and_copy_buttons(
-    crawl, built_site, chapter
+    pages, built_site, chapter
 ):
-    facts, _, _ = crawl[chapter]
+    facts, _, _ = pages[chapter]
     assert facts["inputs"] >= 5, (
         f"{chapter}: {facts['inputs']} code cells visible"
     )
@@ -103,9 +130,9 @@ def test_chapter_shows_code_outputs_figures_and_copy_buttons(
     )
 
 
-def test_links_and_anchors_resolve(crawl, site):
+def test_links_and_anchors_resolve(pages, site):
     wanted = {}  # target URL without fragment -> {fragment: [pages linking to it]}
-    for name, (facts, _, _) in crawl.items():
+    for name, (facts, _, _) in pages.items():
         for href in facts["hrefs"]:
             if href.startswith(site):
                 url, fragment = urldefrag(href)
@@ -133,9 +160,9 @@ def test_links_and_anchors_resolve(crawl, site):
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_download_link_serves_the_notebook_with_outputs(
-    crawl, built_site, chapter
+    pages, built_site, chapter
 ):
-    facts, _, _ = crawl[chapter]
+    facts, _, _ = pages[chapter]
     assert len(facts["download"]) == 1, (
         f"{chapter}: download links {facts['download']}"
     )
@@ -154,57 +181,37 @@ def test_download_link_serves_the_notebook_with_outputs(
     )
 
 
-def test_copy_button_copies_the_code(context, site):
-    page, problems = open_page(context, site, f"{SCREENSHOT_CHAPTER}.html")
-    # The first code a reader sees: the setup cell above it is collapsed.
-    block = (
-        page.locator(".cell_input div.highlight").filter(visible=True).first
-    )
-    block.hover()
-    block.locator("button.copybtn").click()
-    copied = page.evaluate("navigator.clipboard.readText()")
-    code = block.locator("pre").inner_text()
-    page.close()
+def test_copy_button_copies_the_code(extras):
+    copied, code = extras["copied"]
     assert copied.strip() == code.strip()
-    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_solution_toggles_reveal_their_content(crawl, chapter):
-    _, problems, (found, wrong) = crawl[chapter]
+def test_solution_toggles_reveal_their_content(pages, chapter):
+    _, problems, (found, wrong) = pages[chapter]
     assert not wrong, f"{chapter}: " + "; ".join(wrong)
     assert found, f"{chapter}: no hidden solution to toggle"
     assert not problems, "\n".join(problems)
 
 
-def test_search_finds_the_chapter(context, site, record_property):
+def test_search_finds_the_chapter(extras, record_property):
     term, chapter = SEARCH
-    results, problems = search(
-        context,
-        site,
-        "search.html",
-        term,
-        "Search finished",
-        "search",
-        record_property,
+    check_screenshot(extras["search-shot"], record_property)
+    assert any(chapter in href for href in extras["search"]), (
+        f"{term!r} found {extras['search']}, not {chapter}"
     )
-    assert any(chapter in href for href in results), (
-        f"{term!r} found {results}, not {chapter}"
-    )
-    assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("name", ["home", "chapter"])
-def test_screenshots(context, site, record_property, name):
-    if name == "home":  # the site's root redirects to the first page
-        page, problems = open_page(
-            context, site, "", lands_on=f"{toc_files()[0]}.html"
-        )
-    else:
-        page, problems = open_page(context, site, f"{SCREENSHOT_CHAPTER}.html")
-    shot = save_screenshot(
-        page, name, record_property, full_page=name != "chapter"
+def test_screenshot_of_the_home_page(context, site, record_property):
+    # The site's root redirects to the first page.
+    page, problems = open_page(
+        context, site, "", lands_on=f"{toc_files()[0]}.html"
     )
+    shot = save_screenshot(page, "home")
     page.close()
-    assert shot.stat().st_size > 10_000, f"{shot}: suspiciously small"
+    check_screenshot(shot, record_property)
     assert not problems, "\n".join(problems)
+
+
+def test_screenshot_of_a_chapter(extras, record_property):
+    check_screenshot(extras["chapter-shot"], record_property)

@@ -174,15 +174,21 @@ def fetch(url):
         return e.code, b""
 
 
-def save_screenshot(page, name, record_property, full_page=True):
-    """Save a screenshot for a maintainer to look at. A whole chapter is
-    13,000 pixels tall and takes seconds to capture: its first screen
-    (full_page=False) shows what a reader meets first."""
+def save_screenshot(page, name, full_page=True):
+    """Save a screenshot for a maintainer to look at; return its path. A
+    whole chapter is 13,000 pixels tall and takes seconds to capture: its
+    first screen (full_page=False) shows what a reader meets first."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
-    record_property("screenshot", str(path.relative_to(ROOT)))
     return path
+
+
+def check_screenshot(path, record_property):
+    """List the screenshot in the run's summary (tests/conftest.py) and fail
+    when it is too small to show a page."""
+    record_property("screenshot", str(path.relative_to(ROOT)))
+    assert path.stat().st_size > 10_000, f"{path}: suspiciously small"
 
 
 # The two kinds of toggle the chapters hide solutions behind: a `dropdown` admonition
@@ -253,20 +259,34 @@ def anchors(html):
     return parser.ids
 
 
-def search(context, site, path, term, finished, screenshot, record_property):
-    """Search `term` on the search page at `path` and wait until the page
-    reports `finished` (a regex of its "search finished" line). Return the
-    result links and the problems seen; save a screenshot for maintainers."""
-    page, problems = open_page(context, site, f"{path}?q={quote(term)}")
+def search_path(path, term):
+    """The search page at `path`, asked to search `term`."""
+    return f"{path}?q={quote(term)}"
+
+
+def search_results(page, finished):
+    """On a search page loaded with a query: wait until it reports `finished`
+    (a regex of its "search finished" line) and return the result links."""
     page.wait_for_function(
         "finished => new RegExp(finished).test("
         "document.querySelector('#search-results')?.innerText || '')",
         arg=finished,
     )
-    results = page.eval_on_selector_all(
+    return page.eval_on_selector_all(
         "#search-results ul.search li a",
         "links => links.map(a => a.getAttribute('href'))",
     )
-    save_screenshot(page, screenshot, record_property)
-    page.close()
-    return results, problems
+
+
+def copied_code(page):
+    """Click the copy button of the first code a reader sees (the setup cell
+    above it is collapsed): (what the clipboard holds, the code shown)."""
+    block = (
+        page.locator(".cell_input div.highlight").filter(visible=True).first
+    )
+    block.hover()
+    block.locator("button.copybtn").click()
+    return (
+        page.evaluate("navigator.clipboard.readText()"),
+        block.locator("pre").inner_text(),
+    )
