@@ -80,7 +80,7 @@ def pytest_collection_modifyitems(config, items):
 
 # Test modules that share something costly in one process, so one xdist
 # worker runs all of each group. The in-process TensorFlow: modules that import
-# it into the pytest process itself (the last two by running chapter 13's
+# it into the pytest process itself (test_failures.py by running chapter 13's
 # helper cells); each worker that runs one pays for the import (about 4 s of
 # CPU with Keras). The site in a browser: one Chromium and one server
 # (session fixtures in tests/conftest.py) serve both editions' tests.
@@ -90,7 +90,6 @@ SAME_WORKER = {
         "tests/test_compatibility.py",
         "tests/test_fixtures.py",
         "tests/test_failures.py",
-        "tests/test_crash_safety.py",
     ),
     "tests: the site in a browser": (
         "tests/test_browser.py",

@@ -1,10 +1,9 @@
 """What the tests take from chapter 13: its own cells, never copies of them.
 
 The chapter tags with `helpers` the code cells whose definitions the tests
-reuse (its imports, the good checkpoint, the damage helpers, the driver of the
-crash experiments), and writes its child scripts with `%%writefile`. The
-notebook cannot import this module, since a downloaded chapter must run alone;
-so this module reads the notebook instead.
+reuse (its imports, the good checkpoint, the damage helpers). The notebook
+cannot import this module, since a downloaded chapter must run alone; so this
+module reads the notebook instead.
 """
 
 import contextlib
@@ -36,19 +35,3 @@ def chapter_helpers():
                 )
                 exec(code, namespace)
     return namespace
-
-
-def chapter_script(name):
-    """The body of the chapter's `%%writefile <name>` cell."""
-    header = f"%%writefile {name}"
-    for cell in _code_cells():
-        first, _, body = cell.source.partition("\n")
-        if first.strip() == header:
-            return body + "\n"
-    raise LookupError(f"{NOTEBOOK.name} has no cell starting with {header!r}")
-
-
-def write_script(name, folder):
-    path = folder / name
-    path.write_text(chapter_script(name))
-    return path
