@@ -92,6 +92,18 @@ def context(browser):
     ctx.close()
 
 
+# Each site module's `crawl` fixture loads every page once and returns
+# (pages, extras): what it read of each page, and what it did during the visits.
+@pytest.fixture(scope="module")
+def pages(crawl):
+    return crawl[0]
+
+
+@pytest.fixture(scope="module")
+def extras(crawl):
+    return crawl[1]
+
+
 def pytest_terminal_summary(terminalreporter):
     """List the screenshots test_browser.py saved, also when xdist workers ran it
     (a worker's own prints never reach the terminal)."""

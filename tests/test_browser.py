@@ -65,16 +65,6 @@ def crawl(context, site):
     return result, extras
 
 
-@pytest.fixture(scope="module")
-def pages(crawl):
-    return crawl[0]
-
-
-@pytest.fixture(scope="module")
-def extras(crawl):
-    return crawl[1]
-
-
 def test_every_page_links_to_its_chinese_edition(pages, site):
     wrong = []
     for name, (facts, _, _) in pages.items():

@@ -77,16 +77,6 @@ def crawl(context, site):
     return result, extras
 
 
-@pytest.fixture(scope="module")
-def pages(crawl):
-    return crawl[0]
-
-
-@pytest.fixture(scope="module")
-def extras(crawl):
-    return crawl[1]
-
-
 @pytest.mark.parametrize("name", PAGES)
 def test_chinese_page_loads_cleanly_offline_and_in_chinese(pages, site, name):
     facts, prose, problems = pages[name]
