@@ -127,14 +127,16 @@ class Tab:
         self.page.evaluate("document.fonts.ready.then(() => true)")
         return self.page, self.problems
 
+    def follow(self, selector, lands_on):
+        """Click the link `selector` of the page shown and wait for the page
+        it leads to; return the page and the problems of this visit."""
+        self.problems = []
+        self.page.locator(selector).click()
+        self.page.wait_for_url(self.site + lands_on, wait_until="load")
+        return self.page, self.problems
+
     def close(self):
         self.page.close()
-
-
-def open_page(context, site, path, lands_on=None):
-    """Load `path` of the site in a new tab; return the tab and the problems
-    seen while loading (see Tab)."""
-    return Tab(context, site).visit(path, lands_on)
 
 
 # What the crawl reads from each loaded page. Images are made to load eagerly and
