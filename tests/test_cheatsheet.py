@@ -14,6 +14,7 @@ TF1_CASES does the same for the left-hand column, where that is cheap; there
 a snippet without a case is allowed.
 """
 
+import gc
 import re
 import textwrap
 
@@ -895,6 +896,15 @@ def _run(snippets, code, tmp_path, monkeypatch):
     }
     exec(compile(PRELUDE, "<prelude>", "exec"), namespace)
     exec(compile(code, "<case>", "exec"), namespace)
+    iterators = (tf.data.Iterator, tf.distribute.DistributedIterator)
+    if any(isinstance(value, iterators) for value in namespace.values()):
+        # A tf.data iterator in a reference cycle goes only when the garbage
+        # collector runs, and its destructor waits for its prefetch threads.
+        # Left to pytest's collection at the end of the run, that wait held
+        # the worker's exit for 4 s or more, up to xdist's 10-s kill; made
+        # here, while its strategy and dataset are alive, it does not wait.
+        namespace.clear()
+        gc.collect()
 
 
 def _case_id(snippets):
