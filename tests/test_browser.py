@@ -24,6 +24,7 @@ from support.browser import (
     save_screenshot,
     search_path,
     search_results,
+    search_scripts_where_they_belong,
 )
 
 # Every page of the TOC, and the two pages Sphinx adds that the navigation links to.
@@ -87,6 +88,19 @@ def test_page_loads_cleanly_and_offline(pages, name):
     assert not facts["brokenImages"], (
         f"{name}: images that did not load: {facts['brokenImages']}"
     )
+
+
+def test_only_the_search_page_loads_the_search_index(pages):
+    """A page a reader opens does without the search tools and the index of
+    every word; the search page loads them (test_search_finds_the_chapter
+    searches with them)."""
+    wrong = [
+        f"{name}: {sorted(facts['scripts'])}"
+        for name, (facts, _, _) in pages.items()
+        if not search_scripts_where_they_belong(name, facts)
+    ]
+    assert not wrong, "\n".join(wrong)
+    assert all(facts["viewport"] for facts, _, _ in pages.values())
 
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml", "image/gif")

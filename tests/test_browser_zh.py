@@ -14,6 +14,7 @@ from support.browser import (
     save_screenshot,
     search_path,
     search_results,
+    search_scripts_where_they_belong,
 )
 
 PAGES = toc_files() + ["genindex", "search"]
@@ -92,6 +93,9 @@ def test_chinese_page_loads_cleanly_offline_and_in_chinese(pages, site, name):
     assert not problems, f"zh_CN/{name}:\n" + "\n".join(problems)
     assert not facts["brokenImages"], facts["brokenImages"]
     assert facts["lang"] == "zh-CN", f"zh_CN/{name}: lang={facts['lang']!r}"
+    assert search_scripts_where_they_belong(name, facts), (
+        f"zh_CN/{name}: scripts {sorted(facts['scripts'])}"
+    )
     assert facts["languageSwitch"] == [f"{site}{name}.html"], (
         f"zh_CN/{name}: language switch {facts['languageSwitch']}"
     )

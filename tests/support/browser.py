@@ -157,6 +157,9 @@ PAGE_FACTS_JS = """async () => {
         codeBlocks: document.querySelectorAll('.cell_input div.highlight').length,
         copyButtons: document.querySelectorAll('.cell_input div.highlight button.copybtn').length,
         download: [...document.querySelectorAll('a.btn-download-source-button')].map(a => a.href),
+        scripts: [...document.scripts].filter(s => s.src)
+            .map(s => new URL(s.src).pathname.split('/').pop()),
+        viewport: !!document.querySelector('meta[name=viewport]'),
         lang: document.documentElement.lang,
         languageSwitch: [...document.querySelectorAll('.book-language-switch a')].map(a => a.href),
         setupCollapsed: (() => {
@@ -166,6 +169,17 @@ PAGE_FACTS_JS = """async () => {
         })(),
     };
 }"""
+
+
+# Sphinx's search tools and the index of every word of the book: the search
+# page's alone (_templates/layout.html keeps them off the others).
+SEARCH_SCRIPTS = {"searchtools.js", "language_data.js", "searchindex.js"}
+
+
+def search_scripts_where_they_belong(name, facts):
+    """The search page loads all of SEARCH_SCRIPTS, every other page none."""
+    loaded = SEARCH_SCRIPTS & set(facts["scripts"])
+    return loaded == SEARCH_SCRIPTS if name == "search" else not loaded
 
 
 def fetch(url):
