@@ -80,3 +80,11 @@ def test_bad_input_is_explained_and_changes_nothing(book, damage, message):
     assert result.returncode == 2
     assert message in result.stderr and "nothing was changed" in result.stderr
     assert (path.read_bytes(), other.read_bytes()) == before
+
+
+def test_a_cell_that_writes_a_file_is_stamped_with_its_magic(book):
+    cells, path = book
+    (cells / "greet.py").write_text('# %%writefile greet.py\nprint("hello")\n')
+    assert run("--cells", cells, path).returncode == 0
+    nb = nbformat.read(path, as_version=4)
+    assert nb.cells[1].source == '%%writefile greet.py\nprint("hello")'

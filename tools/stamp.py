@@ -29,6 +29,7 @@ from refresh import write_atomically
 ROOT = Path(__file__).resolve().parent.parent
 CELLS = ROOT / "tools" / "cells"
 TAG_PREFIX = "stamp:"
+WRITEFILE_COMMENT = "# %%writefile "
 
 
 class StampError(Exception):
@@ -41,8 +42,18 @@ def shared_cells(folder: Path = CELLS) -> dict:
         raise StampError(f"{folder}: no folder of shared cells")
     # A notebook cell has no final newline; ruff gives the file one.
     return {
-        p.stem: p.read_text().rstrip("\n") for p in sorted(folder.glob("*.py"))
+        p.stem: as_cell(p.read_text().rstrip("\n"))
+        for p in sorted(folder.glob("*.py"))
     }
+
+
+def as_cell(text: str) -> str:
+    """A shared cell that a chapter writes to a file starts with the comment
+    `# %%writefile NAME`, which keeps the shared file plain Python for ruff;
+    in the chapter it becomes the cell magic."""
+    if text.startswith(WRITEFILE_COMMENT):
+        return text[len("# ") :]
+    return text
 
 
 def read_notebook(path: Path):
