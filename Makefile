@@ -28,6 +28,7 @@ help:
 	@echo "              BENCH_ARGS=\"--quick\" or \"--max-mb 256\" for a shorter run)"
 
 $(STAMP): requirements.txt constraints.txt
+	@$(PYTHON) tools/supported_python.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt

@@ -1,9 +1,18 @@
 """pytest hooks for the whole repository: a test run must leave the tree as it found it."""
 
+import runpy
 import subprocess
 
 import pytest
 from support.book import ROOT  # pytest.ini puts tests/ on sys.path
+
+
+def pytest_configure(config):
+    """Refuse, in one line, a Python the tests do not pass on."""
+    versions = runpy.run_path(str(ROOT / "tools" / "supported_python.py"))
+    line = versions["refusal"]()
+    if line:
+        raise pytest.UsageError(line)
 
 
 def _is_controller(config):

@@ -1,5 +1,6 @@
 """The table of contents, the files and the rendered site agree."""
 
+import runpy
 from html.parser import HTMLParser
 
 import pytest
@@ -70,3 +71,15 @@ def test_chapter_page_shows_code_and_outputs(built_site, chapter):
     assert parser.outputs >= 5, (
         f"{chapter}: only {parser.outputs} outputs rendered"
     )
+
+
+def test_the_set_up_page_names_the_pythons_the_tests_pass_on():
+    versions = runpy.run_path(str(ROOT / "tools" / "supported_python.py"))
+    supported = versions["SUPPORTED"]
+    named = ", ".join(supported[:-1]) + " and " + supported[-1]
+    page = (ROOT / "book" / "setup.md").read_text()
+    assert f"`make test` passed in full on Python {named}." in page
+    refusal = versions["refusal"]("3.10")
+    assert refusal.startswith("Python 3.10 is not supported")
+    assert "\n" not in refusal
+    assert versions["refusal"](supported[0]) is None

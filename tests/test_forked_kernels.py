@@ -58,3 +58,49 @@ def test_a_chapter_kernel_is_refused_when_the_import_prints(tmp_path):
     assert "up to `import tensorflow` printed" in str(error.value)
     assert "oneDNN custom operations are on" in str(error.value)
     assert zygote.process.returncode == 0
+
+
+@pytest.mark.skipif(
+    sys.version_info < (3, 12),
+    reason="Python warns of fork() in a multi-threaded process from 3.12 on",
+)
+def test_the_zygote_forks_a_single_threaded_process(tmp_path):
+    """What the zygote holds when it forks: the setup cell's imports up to
+    `import tensorflow`, then ipykernel. NumPy's OpenBLAS starts a thread at
+    import (2 OS threads then), but its fork handler ends that thread before
+    fork() copies the process, so Python 3.12+ finds one thread and does not
+    warn. Any other thread alive at fork, one TensorFlow started say, would
+    show as that DeprecationWarning here."""
+    setup_cell = (
+        kernel_zygote.pathlib.Path(ZYGOTE).parents[2]
+        / "tools"
+        / "cells"
+        / "setup.py"
+    )
+    script = (
+        "import os, pathlib, sys\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "import kernel_zygote\n"
+        "kernel_zygote.import_like_the_setup_cell(pathlib.Path(sys.argv[2]))\n"
+        "import ipykernel.kernelapp\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os._exit(0)\n"
+        "assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0\n"
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "always::DeprecationWarning",
+            "-c",
+            script,
+            str(ZYGOTE.parent),
+            str(setup_cell),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "is multi-threaded, use of fork()" not in result.stderr
