@@ -49,6 +49,7 @@ SAME_WORKER = {
         "tests/test_compatibility.py",
         "tests/test_fixtures.py",
         "tests/test_failures.py",
+        "tests/test_internals.py",
     ),
     "tests: the site in a browser": (
         "tests/test_browser.py",

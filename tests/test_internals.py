@@ -1,0 +1,125 @@
+"""Every private name of another package that the project patches or reads,
+checked by name and shape, so that an upgrade that removes or reshapes one
+fails here, naming it, instead of somewhere far from the cause.
+
+Who relies on what:
+
+- tests/support/kernel_zygote.py (chapter kernels forked from one process):
+  logging's handler registry, warnings' filter cache, atexit's exit
+  functions, TensorFlow's logger;
+- tests/support/forked_kernels.py: jupyter_client's kernel launcher;
+- tests/support/nbval_figures.py: nbval's output comparison;
+- tests/support/scheduling.py: xdist's loadscope scheduler;
+- _ext/book_i18n.py (the faster Chinese build): Sphinx's translated-message
+  parser, MyST's parser factory, docutils' default settings, Sphinx's Chinese
+  and English search splitters and stemmers.
+
+Each case imports only what it checks; the TensorFlow case is the only one
+that imports TensorFlow.
+"""
+
+import importlib
+import inspect
+
+import pytest
+
+
+def _get(dotted):
+    """The object at `module.path:attribute.path`."""
+    module_name, _, attributes = dotted.partition(":")
+    target = importlib.import_module(module_name)
+    for name in attributes.split("."):
+        target = getattr(target, name)
+    return target
+
+
+def _parameters(function):
+    return list(inspect.signature(function).parameters)
+
+
+# (the internal, what the project needs of it)
+CALLABLES = {
+    # name: the parameters the patch relies on, in order (None: any)
+    "logging:_addHandlerRef": ["handler"],
+    "warnings:_filters_mutated": None,
+    "atexit:_run_exitfuncs": None,
+    "jupyter_client.provisioning.local_provisioner:launch_kernel": [
+        "cmd",
+        "stdin",
+        "stdout",
+        "stderr",
+        "env",
+        "independent",
+        "cwd",
+        "kw",
+    ],
+    "nbval.plugin:IPyNbCell.compare_outputs": [
+        "self",
+        "test",
+        "ref",
+        "skip_compare",
+    ],
+    "xdist.scheduler:LoadScopeScheduling._split_scope": ["self", "nodeid"],
+    "xdist.scheduler:LoadScopeScheduling._pending_of": ["self", "workload"],
+    "xdist.scheduler:LoadScopeScheduling._reschedule": ["self", "node"],
+    "xdist.scheduler:LoadScopeScheduling.remove_node": ["self", "node"],
+    "sphinx.transforms.i18n:publish_msgstr": [
+        "app",
+        "source",
+        "source_path",
+        "source_line",
+        "config",
+        "settings",
+    ],
+    "myst_parser.parsers.sphinx_:create_md_parser": ["config", "renderer"],
+    "docutils.frontend:get_default_settings": ["components"],
+    "sphinx.search.zh:SearchChinese.split": ["self", "input"],
+    "sphinx.search.zh:SearchChinese.stem": ["self", "word"],
+    "sphinx.search.en:SearchEnglish.stem": ["self", "word"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(CALLABLES))
+def test_patched_callable_is_there_with_its_parameters(name):
+    try:
+        target = _get(name)
+    except (ImportError, AttributeError) as exc:
+        pytest.fail(f"{name} is gone ({exc}); see the module that uses it")
+    assert callable(target), f"{name} is no longer callable"
+    expected = CALLABLES[name]
+    if expected is not None and not inspect.isbuiltin(target):
+        assert _parameters(target) == expected, (
+            f"{name} changed its parameters: {_parameters(target)}"
+        )
+
+
+def test_logging_keeps_its_handler_registry():
+    import logging
+
+    assert isinstance(logging._handlerList, list), "logging._handlerList"
+    assert hasattr(logging._handlers, "__setitem__"), "logging._handlers"
+    assert hasattr(logging.Handler(), "_closed"), "logging.Handler._closed"
+
+
+def test_xdist_loadscope_keeps_its_work_tables():
+    from xdist.scheduler import LoadScopeScheduling
+
+    source = inspect.getsource(LoadScopeScheduling.__init__)
+    for name in ("self.assigned_work", "self.workqueue"):
+        assert name in source, f"LoadScopeScheduling: {name} is gone"
+
+
+def test_sphinx_chinese_search_keeps_its_latin_word_list():
+    from sphinx.search.zh import SearchChinese
+
+    assert hasattr(SearchChinese, "latin_terms"), "SearchChinese.latin_terms"
+    assert hasattr(SearchChinese, "latin1_letters"), (
+        "SearchChinese.latin1_letters"
+    )
+
+
+def test_tensorflow_keeps_its_logger_cache():
+    from tensorflow.python.platform import tf_logging
+
+    assert hasattr(tf_logging, "_logger"), "tf_logging._logger is gone"
+    assert callable(tf_logging.get_logger), "tf_logging.get_logger"
