@@ -392,7 +392,7 @@ CASES = {
     """,
     # Training that survives
     (
-        "tf.train.CheckpointManager(tf.train.Checkpoint(model=model, optimizer=optimizer, step=step, iterator=iter(dataset)), folder, max_to_keep=1)",
+        "tf.train.CheckpointManager(tf.train.Checkpoint(model=model, optimizer=optimizer, step=step, iterator=iter(dataset)), folder, max_to_keep=3)",
     ): """
         def training_run():
             keras.utils.set_random_seed(0)
@@ -415,13 +415,14 @@ CASES = {
 
         folder = "run"
         model, optimizer, step, dataset = training_run()
-        manager = tf.train.CheckpointManager(tf.train.Checkpoint(model=model, optimizer=optimizer, step=step, iterator=iter(dataset)), folder, max_to_keep=1)
+        manager = tf.train.CheckpointManager(tf.train.Checkpoint(model=model, optimizer=optimizer, step=step, iterator=iter(dataset)), folder, max_to_keep=3)
         batches = manager.checkpoint.iterator
         for until in (3, 5):  # a pass is 4 batches: the save is mid-pass
             train(model, optimizer, step, batches, until)
             manager.save(checkpoint_number=int(step))
         train(model, optimizer, step, batches, 7)
-        assert manager.checkpoints == ["run/ckpt-5"]
+        # Both saves are kept: a damaged newest one has a predecessor.
+        assert manager.checkpoints == ["run/ckpt-3", "run/ckpt-5"]
         # A new run restores every part from step 5 and goes on to step 7.
         model2, optimizer2, step2, dataset = training_run()
         batches2 = iter(dataset)
@@ -568,6 +569,9 @@ CASES = {
         "tf.distribute.experimental.ParameterServerStrategy",
         "tf.distribute.experimental.coordinator.ClusterCoordinator",
         "checkpoint.write(prefix)",
+        "experimental_io_device=None",
+        "tf.train.CheckpointOptions",
+        "prefix",
     ): """
         import inspect
 
@@ -582,15 +586,32 @@ CASES = {
         assert checkpoint.write(prefix) == prefix
         reader = tf.train.load_checkpoint(prefix)
         assert reader.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE") == 10
+        # No I/O device by default: each shard is saved on the device of the
+        # task that holds its variables.
+        assert tf.train.CheckpointOptions().experimental_io_device is None
+        options = tf.train.CheckpointOptions(experimental_io_device=None)
+        assert checkpoint.write(prefix, options=options) == prefix
     """,
     (
         "options = tf.train.CheckpointOptions(experimental_sharding_callback=tf.train.experimental.MaxShardSizePolicy(max_shard_size=1_000_000))",
         "checkpoint.write(prefix, options=options)",
+        "tf.train.experimental.ShardByTaskPolicy()",
+        ".data",
     ): """
         values = np.arange(600_000, dtype="float32")  # 2.4 MB
         checkpoint = tf.train.Checkpoint(
             a=tf.Variable(values), b=tf.Variable(values[::-1])
         )
+        # By default, and with the default policy named, one .data file for
+        # the one task of this process.
+        by_task = tf.train.CheckpointOptions(
+            experimental_sharding_callback=tf.train.experimental.ShardByTaskPolicy()
+        )
+        checkpoint.write("default/ckpt")
+        checkpoint.write("by-task/ckpt", options=by_task)
+        for folder in ("default", "by-task"):
+            data = pathlib.Path(folder).glob("ckpt.data-*")
+            assert [path.name for path in data] == ["ckpt.data-00000-of-00001"]
         options = tf.train.CheckpointOptions(experimental_sharding_callback=tf.train.experimental.MaxShardSizePolicy(max_shard_size=1_000_000))
         prefix = "sharded/ckpt"
         checkpoint.write(prefix, options=options)
@@ -786,14 +807,22 @@ TF1_CASES = {
         assert total.device == "/job:worker"
     """,
     "tf1.train.Saver(sharded=True)": """
+        # One .data file per device: two CPU devices, two files.
         with tf.Graph().as_default():
-            v = tf1.Variable(3.0, name="v")
+            with tf1.device("/cpu:0"):
+                v = tf1.Variable(3.0, name="v")
+            with tf1.device("/cpu:1"):
+                w = tf1.Variable(4.0, name="w")
             saver = tf1.train.Saver(sharded=True)
-            with tf1.Session() as sess:
-                sess.run(v.initializer)
+            config = tf1.ConfigProto(device_count={"CPU": 2})
+            with tf1.Session(config=config) as sess:
+                sess.run([v.initializer, w.initializer])
                 prefix = saver.save(sess, "model.ckpt")
         assert saver.saver_def.sharded
-        assert tf.train.load_checkpoint(prefix).get_tensor("v") == 3.0
+        data = sorted(path.name for path in pathlib.Path().glob("model.ckpt.data-*"))
+        assert data == ["model.ckpt.data-00000-of-00002", "model.ckpt.data-00001-of-00002"]
+        reader = tf.train.load_checkpoint(prefix)
+        assert reader.get_tensor("v") == 3.0 and reader.get_tensor("w") == 4.0
     """,
 }
 
