@@ -7,6 +7,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Chapters to re-execute with `make refresh`; all of them by default.
 NB     ?= notebooks/*.ipynb
+# NB as given on the command line, for `make test NB=...` (empty otherwise).
+TEST_NB := $(if $(filter command line,$(origin NB)),$(wildcard $(NB)))
+space  := $(subst ,, )
 PORT   ?= 8000
 
 .PHONY: book test refresh stamp format serve lock clean help bench fixtures catalogs
@@ -50,8 +53,11 @@ book: $(STAMP)
 catalogs: $(STAMP)
 	$(BIN)/python tools/i18n.py extract
 
+# `make test NB=notebooks/15-resume-exactly.ipynb`: that chapter under nbval and
+# the tests that name it (parametrized by its name, or a module whose NOTEBOOK
+# is the chapter; see conftest.py). Without NB, everything.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(if $(TEST_NB),$(TEST_NB) tests -k "$(subst $(space),$(space)or$(space),$(basename $(notdir $(TEST_NB))))")
 
 # Stamping first: a chapter is re-executed with the current shared cells.
 refresh: $(STAMP)

@@ -1,5 +1,6 @@
 """pytest hooks for the whole repository: a test run must leave the tree as it found it."""
 
+import pathlib
 import runpy
 import subprocess
 
@@ -52,3 +53,12 @@ def pytest_sessionfinish(session, exitstatus):
             reporter.write_sep("=", "tree not clean", red=True)
             reporter.write_line(message)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_collection_modifyitems(items):
+    """`make test NB=notebooks/<chapter>.ipynb` selects with `-k <chapter>`;
+    a test module about one chapter says which in a module-level NOTEBOOK."""
+    for item in items:
+        notebook = getattr(getattr(item, "module", None), "NOTEBOOK", None)
+        if notebook is not None:
+            item.extra_keyword_matches.add(pathlib.Path(notebook).stem)

@@ -104,3 +104,22 @@ def test_the_zygote_forks_a_single_threaded_process(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "is multi-threaded, use of fork()" not in result.stderr
+
+
+def test_the_zygote_removes_its_socket_folder_when_its_starter_dies(tmp_path):
+    """If the pytest process that started the zygote is killed, it never
+    calls close(); the zygote sees EOF and removes the folder itself."""
+    stand_in = tmp_path / "modules"
+    stand_in.mkdir()
+    (stand_in / "tensorflow.py").write_text("")
+    cell = tmp_path / "setup.py"
+    cell.write_text("import tensorflow\n")
+    zygote = Zygote(
+        setup_cell=cell, env={**os.environ, "PYTHONPATH": str(stand_in)}
+    )
+    client = Client(zygote.address)
+    client._connect().close()  # the socket exists once it connects
+    assert zygote.folder.is_dir()
+    zygote.control.close()  # what the starter's death does
+    zygote.process.wait(timeout=60)
+    assert not zygote.folder.exists()

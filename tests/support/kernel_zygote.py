@@ -218,8 +218,18 @@ def serve(control, address, setup_cell):
         for key, _ in clients.select():
             if key.fileobj is control:
                 if not control.recv(1):
-                    # EOF: the starter is done. Nothing here needs flushing,
-                    # and tearing TensorFlow down would take a second.
+                    # EOF: the starter is done. Remove the socket and its
+                    # folder (made for it alone) even if the starter died
+                    # before it could; nothing else needs flushing, and
+                    # tearing TensorFlow down would take a second.
+                    for remove, path in [
+                        (os.unlink, address),
+                        (os.rmdir, os.path.dirname(address)),
+                    ]:
+                        try:
+                            remove(path)
+                        except OSError:
+                            pass
                     os._exit(0)
             elif key.fileobj is listener:
                 connection, _ = listener.accept()
