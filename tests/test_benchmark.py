@@ -57,13 +57,13 @@ def _results(name):
 
 
 def _assert_readme_quotes(quoted):
-    """The README holds `quoted`, wherever its lines break."""
-    readme = " ".join((ROOT / "README.md").read_text().split())
+    """benchmarks/README.md holds `quoted`, wherever its lines break."""
+    readme = " ".join((ROOT / "benchmarks" / "README.md").read_text().split())
     assert " ".join(quoted.split()) in readme, quoted
 
 
 def test_readme_quotes_the_build_benchmark_as_its_results_file_has_it():
-    """The README's figures for the two editions' build are those of
+    """The figures in benchmarks/README.md for the two editions' build are those of
     benchmarks/results/build-2-cores.json (`python -m benchmarks.build`)."""
     results = _results("build-2-cores.json")
     build = results["both_editions_build_s"]
@@ -99,7 +99,7 @@ def test_the_suite_benchmark_finds_part_iii():
 
 
 def test_readme_quotes_the_suite_benchmark_as_its_results_file_has_it():
-    """The README's figures for the test suite are those of
+    """The figures in benchmarks/README.md for the test suite are those of
     benchmarks/results/suite-2-cores.json (`python -m benchmarks.suite`)."""
     results = _results("suite-2-cores.json")
     imports = results["import_tensorflow_s"]["runs"]
