@@ -1,0 +1,150 @@
+"""_ext/book_speedups.py makes the build faster and changes no page.
+
+A small MyST project, with the kinds of text the book's pages have (markup of
+every sort, plain paragraphs, lists, a table, code with Latin words, the same
+words on several pages), is built in English and in Chinese from a catalog
+whose every message is translated, with and without the extension. Every
+HTML file and the search index must come out byte for byte the same.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from babel.messages.pofile import read_po, write_po
+from support.book import ROOT
+
+PAGES = {
+    "index.md": """
+        # The book
+
+        ```{toctree}
+        first
+        second
+        ```
+
+        A plain paragraph with no markup at all, about checkpoints and graphs.
+    """,
+    "first.md": """
+        # Saving variables
+
+        A checkpoint holds **the values** of `tf.Variable` objects, see
+        [the second page](second.md) and *prefix* below.
+
+        - one item, plain
+        - another item with `code`
+
+        | file | holds |
+        |---|---|
+        | `.index` | the keys |
+        | data | the bytes |
+
+        Saving saves saving savers; restoring restores restored values.
+
+        ```python
+        saver = tf1.train.Saver()
+        checkpoint.restore(prefix).assert_consumed()
+        ```
+    """,
+    "second.md": """
+        # Restoring variables
+
+        Restoring restores the values that saving saved, again and again.
+
+        1. A numbered step with a [link](first.md).
+        2. Plain text again: checkpoints, graphs, sessions.
+    """,
+}
+
+CONF = """
+import os, sys
+sys.path.insert(0, {ext!r})
+extensions = ["myst_parser"]
+if os.environ.get("BOOK_SPEEDUPS") == "1":
+    extensions.append("book_speedups")
+locale_dirs = ["locale"]
+gettext_compact = False
+gettext_location = False
+html_theme = "basic"
+"""
+
+
+def sphinx(source, builder, out, language, speedups):
+    env = {**os.environ, "BOOK_SPEEDUPS": "1" if speedups else "0"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-q",
+            "-E",
+            "-W",
+            "-b",
+            builder,
+            "-D",
+            f"language={language}",
+            str(source),
+            str(out),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def translate_everything(source, pot_folder):
+    """A catalog in which every message is translated, markup kept."""
+    folder = source / "locale" / "zh_CN" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    for pot in pot_folder.glob("*.pot"):
+        with pot.open("rb") as file:
+            catalog = read_po(file, locale="zh_CN")
+        for message in catalog:
+            if message.id:
+                message.string = "译文：" + message.id
+        with (folder / f"{pot.stem}.po").open("wb") as file:
+            write_po(file, catalog)
+
+
+def built_files(out):
+    return {
+        path.relative_to(out).as_posix(): path.read_bytes()
+        for path in out.rglob("*")
+        if path.suffix in (".html", ".js")
+        and path.parent.name != "_static"
+        or path.name == "searchindex.js"
+    }
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    source = tmp_path_factory.mktemp("speedups")
+    for name, text in PAGES.items():
+        (source / name).write_text(textwrap.dedent(text).lstrip())
+    (source / "conf.py").write_text(CONF.format(ext=str(ROOT / "_ext")))
+    pot = source.parent / (source.name + "-pot")
+    sphinx(source, "gettext", pot, "en", speedups=False)
+    translate_everything(source, pot)
+    return source
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+def test_the_speedups_change_no_page(project, language, tmp_path):
+    sites = {}
+    for speedups in (False, True):
+        out = tmp_path / f"html-{speedups}"
+        sphinx(project, "html", out, language, speedups)
+        sites[speedups] = built_files(out)
+    plain, fast = sites[False], sites[True]
+    assert "searchindex.js" in plain and "first.html" in plain
+    if language == "zh_CN":
+        assert "译文".encode() in plain["first.html"], (
+            "the catalog was not used"
+        )
+    assert plain.keys() == fast.keys()
+    changed = [name for name in plain if plain[name] != fast[name]]
+    assert changed == [], f"the speed-ups changed {changed}"
