@@ -1,23 +1,21 @@
-"""Chapter 15's claim under fire: kill the training process with SIGKILL at many moments, resume, and
-the run still ends identical to one that was never interrupted.
+"""Chapter 15's claim under fire: kill the training process with SIGKILL at many points, resume, and the
+run still ends identical to one that was never interrupted.
 
-The test takes `training_lives.py` from the chapter itself (its `%%writefile` cell), so it tests the
-code the chapter runs. A launcher imports TensorFlow once and forks one training life per line; the test
-kills lives from outside at different steps and after different extra waits, so that kills land in the
-middle of steps and of checkpoint writes. After every kill, the next life resumes from the newest
-checkpoint; every loss it reports must equal the uninterrupted run's loss at the same step, bit for bit,
-and the final weights and optimizer variables must be identical.
+Everything the test runs comes from the chapter's own cells: `training_lives.py` (its `%%writefile`
+cell), the launcher (the cell tagged `stamp:launcher`) and the `Lives` class (the cell tagged
+`stamp:lives`). Each kill lands where the test says: the life stops itself with SIGSTOP at a named point
+of a named step (`STEP:POINT`, the script's PAUSE argument), the launcher answers "stopped", and only
+then does the test send SIGKILL. The two chains of kills use all four points of a step (before the
+step, after it but before its loss line, after the line but before the checkpoint save, after the
+save). After every kill, the next life resumes from the newest checkpoint; every loss it reports must
+equal the uninterrupted run's loss at the same step, bit for bit, and the final weights and optimizer
+variables must be identical. Every wait has a time limit, so a life that hangs fails the test.
 
-POSIX only: the script forks, and the test sends SIGKILL.
+POSIX only: the launcher forks, and lives stop themselves with SIGSTOP.
 """
 
 import os
-import queue
 import signal
-import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
 import nbformat
@@ -27,82 +25,69 @@ from support.book import ROOT
 
 pytestmark = pytest.mark.skipif(
     not hasattr(os, "fork"),
-    reason="the script forks and the test uses SIGKILL",
+    reason="the launcher forks and the lives use SIGSTOP",
 )
 
 NOTEBOOK = ROOT / "notebooks" / "15-resume-exactly.ipynb"
-CHILD_ENV = {
-    **os.environ,
-    "TF_CPP_MIN_LOG_LEVEL": "2",
-    "TF_ENABLE_ONEDNN_OPTS": "0",
-}
 EVERYTHING = "model,optimizer,iterator"
-# (dropout, what the lives restore, the steps after which each kill comes)
+LIFE_TIMEOUT = 120  # seconds; a life takes about one
+# (dropout, what the lives restore, where each kill lands: STEP:POINT)
 CHAINS = [
-    ("0", EVERYTHING, [4, 11, 17, 26, 33]),
-    ("1", EVERYTHING + ",seed", [2, 8, 15, 23, 36]),
+    (
+        "0",
+        EVERYTHING,
+        [
+            "4:before-step",
+            "11:after-step",
+            "20:after-save",
+            "26:after-line",
+            "33:before-step",
+        ],
+    ),
+    (
+        "1",
+        EVERYTHING + ",seed",
+        [
+            "2:after-line",
+            "10:after-save",
+            "15:before-step",
+            "30:after-line",
+            "36:after-step",
+        ],
+    ),
 ]
 
 
-def chapter_script(name):
+def chapter_cells():
+    return [
+        cell
+        for cell in nbformat.read(NOTEBOOK, as_version=4).cells
+        if cell.cell_type == "code"
+    ]
+
+
+def written_file(name):
+    """The body of the chapter's cell that starts with `%%writefile name`."""
     header = f"%%writefile {name}"
-    for cell in nbformat.read(NOTEBOOK, as_version=4).cells:
+    for cell in chapter_cells():
         first, _, body = cell.source.partition("\n")
-        if cell.cell_type == "code" and first.strip() == header:
+        if first.strip() == header:
             return body + "\n"
     raise LookupError(f"{NOTEBOOK.name} has no cell starting with {header!r}")
 
 
-class Lives:
-    def __init__(self, script):
-        self.launcher = subprocess.Popen(
-            [sys.executable, str(script)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env=CHILD_ENV,
-            cwd=Path(script).parent,
-        )
-        self.lines = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.launcher.stdout:
-            self.lines.put(int(line))
-
-    def start(self, *args):
-        self.launcher.stdin.write(" ".join(map(str, args)) + "\n")
-        self.launcher.stdin.flush()
-        return self.lines.get(timeout=60)
-
-    def exit_code(self, timeout=120):
-        return self.lines.get(timeout=timeout)
-
-    def close(self):
-        if self.launcher.poll() is None:
-            self.launcher.stdin.close()
-            try:
-                self.launcher.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.launcher.kill()
-                self.launcher.wait()
+def tagged_cell(tag):
+    for cell in chapter_cells():
+        if tag in cell.metadata.get("tags", []):
+            return cell.source
+    raise LookupError(f"{NOTEBOOK.name} has no cell tagged {tag!r}")
 
 
 def logged_losses(folder):
-    """(step, loss) for every complete line; a kill may cut the last one."""
+    """(step, loss) for every line; a life writes each with one write."""
     path = Path(folder, "losses.txt")
     text = path.read_text() if path.exists() else ""
     return [tuple(line.split()) for line in text.split("\n")[:-1]]
-
-
-def wait_for_step(folder, step, pid, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while not any(int(s) >= step for s, _ in logged_losses(folder)):
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            raise TimeoutError(f"no step {step} within {timeout} s")
-        time.sleep(0.002)
 
 
 def final(folder):
@@ -113,40 +98,59 @@ def final(folder):
 @pytest.fixture(scope="module")
 def lives(tmp_path_factory):
     folder = tmp_path_factory.mktemp("resume-kills")
-    script = folder / "training_lives.py"
-    script.write_text(chapter_script("training_lives.py"))
-    lives = Lives(script)
+    for name in ("training_lives.py", "launcher.py"):
+        (folder / name).write_text(written_file(name))
+    namespace = {"__name__": "chapter15_lives"}
+    exec(compile(tagged_cell("stamp:lives"), "stamp:lives", "exec"), namespace)
+    with pytest.MonkeyPatch.context() as patch:
+        # As the chapter's setup cell does before the launcher imports TF.
+        patch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+        patch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+        patch.chdir(folder)  # Lives starts launcher.py from here
+        lives = namespace["Lives"](timeout=LIFE_TIMEOUT)
     yield lives, folder
     lives.close()
 
 
 @pytest.mark.parametrize(
-    "dropout, restore, kill_steps", CHAINS, ids=["plain", "dropout"]
+    "dropout, restore, pauses", CHAINS, ids=["plain", "dropout"]
 )
 def test_killed_and_resumed_runs_end_identical(
-    lives, dropout, restore, kill_steps
+    lives, dropout, restore, pauses
 ):
     lives, root = lives
+    script = str(root / "training_lives.py")
     reference, killed = (
         root / f"reference-{dropout}",
         root / f"killed-{dropout}",
     )
     reference.mkdir()
     killed.mkdir()
-    lives.start("loop", "nothing", dropout, reference, 0)
-    assert lives.exit_code() == 0, "the uninterrupted run failed"
+    code = lives.run(
+        script, "loop", "nothing", dropout, reference, timeout=LIFE_TIMEOUT
+    )
+    assert code == 0, "the uninterrupted run failed"
     expected = dict(logged_losses(reference))
 
-    for number, step in enumerate(kill_steps):
-        pid = lives.start("loop", restore, dropout, killed, 0)
-        wait_for_step(killed, step, pid)
-        time.sleep(0.004 * number)  # land at a different point of a step
-        os.kill(pid, signal.SIGKILL)
-        assert lives.exit_code() == -signal.SIGKILL, (
-            f"kill {number + 1} missed"
+    for number, pause in enumerate(pauses, start=1):
+        pid = lives.start(script, "loop", restore, dropout, killed, pause)
+        paused = lives.wait(pid, timeout=LIFE_TIMEOUT)
+        assert paused == "stopped", (
+            f"life {number} did not stop at {pause}: it ended with {paused}"
         )
-    lives.start("loop", restore, dropout, killed, 0)
-    assert lives.exit_code() == 0, "the last life did not finish"
+        assert lives.kill(pid) == -signal.SIGKILL, f"kill {number} missed"
+        # The loss line of the step is the last one exactly when the point
+        # comes after the line is written.
+        step, point = pause.split(":")
+        last = logged_losses(killed)[-1][0]
+        written = point in ("after-line", "after-save")
+        assert int(last) == int(step) - (not written), (
+            f"kill {number} at {pause}: the last loss line is step {last}"
+        )
+    code = lives.run(
+        script, "loop", restore, dropout, killed, timeout=LIFE_TIMEOUT
+    )
+    assert code == 0, "the last life did not finish"
 
     reported = logged_losses(killed)
     steps_reported = {int(step) for step, _ in reported}
@@ -158,5 +162,5 @@ def test_killed_and_resumed_runs_end_identical(
     got, want = final(killed), final(reference)
     assert got.keys() == want.keys()
     assert all(np.array_equal(got[name], want[name]) for name in want), (
-        f"{len(kill_steps)} kills: the resumed run did not end identical"
+        f"{len(pauses)} kills: the resumed run did not end identical"
     )
