@@ -45,6 +45,7 @@ def pytest_collection_modifyitems(config, items):
 # (session fixtures in tests/conftest.py) serve both editions' tests.
 SAME_WORKER = {
     "tests: in-process TensorFlow": (
+        "tests/test_bundle_reader.py",
         "tests/test_cheatsheet.py",
         "tests/test_compatibility.py",
         "tests/test_fixtures.py",
