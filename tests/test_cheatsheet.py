@@ -469,7 +469,7 @@ CASES = {
         assert not np.array_equal(first_mask, next_mask)
     """,
     (
-        'keras.callbacks.BackupAndRestore(folder, save_freq="epoch")',
+        'keras.callbacks.BackupAndRestore(folder, save_freq="epoch", double_checkpoint=True)',
         "save_freq=N",
         "fit",
     ): """
@@ -497,7 +497,7 @@ CASES = {
         N = 1
         folder = "every-epoch"
         backups = {
-            folder: lambda: keras.callbacks.BackupAndRestore(folder, save_freq="epoch"),
+            folder: lambda: keras.callbacks.BackupAndRestore(folder, save_freq="epoch", double_checkpoint=True),
             "every-batch": lambda: keras.callbacks.BackupAndRestore(
                 "every-batch", save_freq=N
             ),
