@@ -472,6 +472,7 @@ CASES = {
         'keras.callbacks.BackupAndRestore(folder, save_freq="epoch", double_checkpoint=True)',
         "save_freq=N",
         "fit",
+        "double_checkpoint=True",
     ): """
         class Interrupted(Exception):
             pass
