@@ -90,6 +90,7 @@ SAME_WORKER = {
         "tests/test_compatibility.py",
         "tests/test_fixtures.py",
         "tests/test_failures.py",
+        "tests/test_tfopen.py",
     ),
     "tests: the site in a browser": (
         "tests/test_browser.py",
