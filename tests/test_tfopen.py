@@ -699,3 +699,36 @@ def test_inspect_prints_for_people(capsys):
     assert "tensorflow: 1.15.5" in out
     assert "warning: the graph holds 4 copies" in out
     assert "saver.restore(sess" in out
+
+
+def test_keras3_files_written_here(tmp_path, capsys):
+    """Keras 3's own formats, written by this environment: .keras, legacy
+    .h5, .weights.h5 (inspect only) and model.export's SavedModel."""
+    import keras
+
+    inputs = keras.Input(shape=(4,), name="features")
+    model = keras.Model(inputs, keras.layers.Dense(3, name="logits")(inputs))
+    x = np.arange(8, dtype=np.float32).reshape(2, 4)
+    want = model(x).numpy()
+    model.save(tmp_path / "model.keras")
+    model.save(tmp_path / "model.h5")
+    model.save_weights(tmp_path / "model.weights.h5")
+    model.export(tmp_path / "exported", verbose=False)
+    cases = {
+        "model.keras": ("keras-zip", "logits"),
+        "model.h5": ("keras-h5", "logits"),
+        "exported": ("savedmodel", "output_0"),
+    }
+    for name, (kind, output) in cases.items():
+        facts = cli_json(capsys, tmp_path / name)
+        assert facts["format"] == kind, name
+        assert [item["name"] for item in facts["inputs"]] == ["features"]
+        assert [item["name"] for item in facts["outputs"]] == [output]
+        got = tfopen.load(tmp_path / name)({"features": x})[output]
+        np.testing.assert_allclose(got, want, atol=1e-6)
+    assert cli_json(capsys, tmp_path / "model.keras")["writer"]["keras"] == (
+        keras.__version__
+    )
+    facts = cli_json(capsys, tmp_path / "model.weights.h5")
+    assert facts["format"] == "keras3-weights" and not facts["runnable"]
+    assert len(facts["variables"]) == 2

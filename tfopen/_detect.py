@@ -39,7 +39,7 @@ KINDS = {
     "metagraph": "TF1 MetaGraphDef (.meta)",
     "graphdef": "frozen GraphDef (binary .pb)",
     "graphdef-text": "frozen GraphDef (text .pbtxt)",
-    "keras-h5": "Keras 2 model in HDF5 (.h5: architecture and weights)",
+    "keras-h5": "Keras model in HDF5 (legacy .h5: architecture and weights)",
     "keras-h5-weights": "Keras 2 weights in HDF5 (save_weights to .h5)",
     "keras-json": "Keras model architecture as JSON (model.to_json())",
     "keras-zip": "Keras .keras archive (Keras 2.13+ and Keras 3)",

@@ -383,6 +383,12 @@ def _layer_summary(config):
 
 def _keras2_load_code(found, result):
     path = str(found.path)
+    if str(result["writer"].get("keras") or "").startswith("3."):
+        return (
+            "import keras\n"
+            f"model = keras.saving.load_model({path!r}, compile=False)\n"
+            "outputs = model(inputs)"
+        )
     lines = ["import tf_keras  # pip install tf-keras==2.21.*: Keras 2's code"]
     custom = ", custom_objects={...}" if result.get("needs") else ""
     if found.kind == "keras-json":
@@ -489,6 +495,8 @@ def _refuse(found, result, unsafe, custom_objects):
 
 
 def load_keras2(found, result, unsafe, custom_objects):
+    if str(result["writer"].get("keras") or "").startswith("3."):
+        return load_zip(found, result, unsafe, custom_objects)  # Keras 3's .h5
     _refuse(found, result, unsafe, custom_objects)
     import tf_keras
 
