@@ -732,3 +732,33 @@ def test_keras3_files_written_here(tmp_path, capsys):
     facts = cli_json(capsys, tmp_path / "model.weights.h5")
     assert facts["format"] == "keras3-weights" and not facts["runnable"]
     assert len(facts["variables"]) == 2
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "keras2.2-tf1.15/frozen/model.pb",
+        "keras2.2-tf1.15/frozen/model.pbtxt",
+        "keras2.2-tf1.15/v1_checkpoint",
+        "keras2.2-tf1.15/four_copies",
+        "tf2.10/savedmodel_adam",
+        "tf2.10/two_inputs",
+        "tf2.10/lstm.h5",
+        "keras2.2-tf1.15/json_weights",
+        "tf2.15-keras2/model.keras",
+    ],
+)
+def test_the_load_code_inspect_prints_runs(path):
+    """The lines under "load it with" compute the recorded outputs."""
+    facts = tfopen.inspect(FIXTURES / path)
+    inputs, outputs = RECORDED[path]
+    namespace = dict(inputs)
+    # The snippets call a lone input x (graphs) or inputs (Keras models).
+    namespace["x"] = namespace["inputs"] = next(iter(inputs.values()))
+    exec(facts["load"], namespace)
+    got = namespace["outputs"]
+    if isinstance(got, dict):
+        got = list(got.values())
+    got = got[0] if isinstance(got, list) else got
+    (want,) = outputs.values()
+    np.testing.assert_allclose(np.asarray(got), want, atol=1e-6)
