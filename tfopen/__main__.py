@@ -41,7 +41,7 @@ def _parser():
     run.add_argument(
         "--out",
         required=True,
-        help="folder for the outputs, one NAME.npy each",
+        help="folder for the outputs, one NAME.npy each ('/' and ':' in a name become '_')",
     )
     run.add_argument(
         "--weights", help="the weights (.h5) of a JSON architecture"
