@@ -26,15 +26,17 @@ help:
 	@echo "make serve    serve both editions on http://127.0.0.1:$(PORT)/ (Chinese under zh_CN/)"
 	@echo "make lock     re-pin constraints.txt from the environment"
 	@echo "make clean    remove _build, artifacts and test-output (keeps .venv)"
-	@echo "make fixtures rebuild fixtures/ with TF 1.15.5 (Python 3.7) and TF 2.15/Keras 2 (Python 3.11)"
+	@echo "make fixtures rebuild fixtures/ with TF 1.15.5 and Keras 2.2.5 (Python 3.7), TF 2.7 (3.9),"
+	@echo "              TF 2.10 (3.10) and TF 2.15/Keras 2 (3.11)"
 	@echo "make bench    time saving and restoring against np.save, 1 MB to 1 GB (~10 min; test-output/bench;"
 	@echo "              BENCH_ARGS=\"--quick\" or \"--max-mb 256\" for a shorter run)"
 
-$(STAMP): requirements.txt constraints.txt
+$(STAMP): requirements.txt requirements-nodeps.txt constraints.txt
 	@$(PYTHON) tools/supported_python.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	touch $@
 
 # Renders the stored outputs only (execute_notebooks is off in _config.yml), in
@@ -91,7 +93,7 @@ bench: $(STAMP)
 
 # Not part of `make test`: rewrites the committed files of old TensorFlow
 # versions in fixtures/, from throw-away virtual environments under
-# artifacts/fixture-venvs/ (FRESH=1 reinstalls them). Needs Python 3.7 and 3.11
-# (pyenv) and the package index; the tests only read what is committed.
+# artifacts/fixture-venvs/ (FRESH=1 reinstalls them). Needs Python 3.7, 3.9,
+# 3.10 and 3.11 (pyenv) and the package index; the tests only read what is committed.
 fixtures:
 	$(PYTHON) tools/fixtures/build.py $(if $(FRESH),--fresh)

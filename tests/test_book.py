@@ -1,6 +1,7 @@
 """The table of contents, the files and the rendered site agree."""
 
 import runpy
+import sys
 from html.parser import HTMLParser
 
 import pytest
@@ -83,3 +84,16 @@ def test_the_set_up_page_names_the_pythons_the_tests_pass_on():
     assert refusal.startswith("Python 3.10 is not supported")
     assert "\n" not in refusal
     assert versions["refusal"](supported[0]) is None
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="macOS uses `tensorflow`")
+def test_only_the_cpu_build_of_tensorflow_is_installed():
+    """tf-keras requires the package `tensorflow`, the full build; beside
+    tensorflow-cpu it would own the `tensorflow` module, and its CUDA probe
+    writes C++ log lines into every chapter's first output. The Makefile
+    installs tf-keras without its dependencies (requirements-nodeps.txt)."""
+    from importlib import metadata
+
+    with pytest.raises(metadata.PackageNotFoundError):
+        metadata.distribution("tensorflow")
+    assert metadata.version("tensorflow-cpu") == metadata.version("tf-keras")

@@ -62,19 +62,29 @@ def test_file_matches_manifest(path):
     )
 
 
+# folder: (generator, Python, TensorFlow, Keras) that wrote it
+WRITERS = {
+    "tf1.15": ("make_tf1.py", "3.7.", "1.15.5", "2.2.4-tf"),
+    "tf2.15-keras2": ("make_keras2.py", "3.11.", "2.15.1", "2.15.0"),
+    "tf2.10": ("make_tf2_old.py", "3.10.", "2.10.1", "2.10.0"),
+    "tf2.7": ("make_tf2_old.py", "3.9.", "2.7.4", "2.7.0"),
+    "keras2.2-tf1.15": ("make_keras22.py", "3.7.", "1.15.5", "2.2.5"),
+}
+
+
 def test_manifest_names_the_writers():
     for path, (_, _, generator, versions) in ENTRIES.items():
         python, tensorflow, keras, numpy = versions
-        if path.startswith("tf1.15/"):
-            assert generator == "tools/fixtures/make_tf1.py", path
-            assert python.startswith("3.7.") and tensorflow == "1.15.5", path
+        folder = path.split("/")[0]
+        assert folder in WRITERS, path
+        script, python_prefix, tensorflow_version, keras_version = WRITERS[
+            folder
+        ]
+        assert generator == "tools/fixtures/" + script, path
+        assert python.startswith(python_prefix), path
+        assert (tensorflow, keras) == (tensorflow_version, keras_version), path
+        if tensorflow.startswith("1."):
             assert numpy.startswith("1.18."), path
-        else:
-            assert path.startswith("tf2.15-keras2/"), path
-            assert generator == "tools/fixtures/make_keras2.py", path
-            assert tensorflow.startswith("2.15.") and keras.startswith(
-                "2.15."
-            ), path
 
 
 def test_fixtures_stay_small():

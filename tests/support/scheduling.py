@@ -51,6 +51,7 @@ SAME_WORKER = {
         "tests/test_fixtures.py",
         "tests/test_failures.py",
         "tests/test_internals.py",
+        "tests/test_tfopen.py",
     ),
     "tests: the site in a browser": (
         "tests/test_browser.py",
