@@ -30,6 +30,10 @@ CHECKPOINTS = [
     "tf2.15-keras2/saver/model.ckpt",
     "tf2.15-keras2/weights_tf/ckpt",
     "tf2.15-keras2/savedmodel/variables/variables",
+    "keras2.2-tf1.15/four_copies/model.ckpt",  # four copies of one model
+    "tf2.7/savedmodel_adam/variables/variables",  # Adam's slots
+    "tf2.10/savedmodel_adam/variables/variables",
+    "tf2.10/two_inputs/variables/variables",
 ]
 
 # Imported by the fixture below, not at collection: every pytest worker
