@@ -211,6 +211,34 @@ def bytecode_python(encoded):
     return None
 
 
+def runs_here(written, version=None):
+    """Whether this Python runs bytecode that `bytecode_python` dated: only
+    the minor versions that wrote it (another may crash, as 3.13 does on
+    3.11 bytecode)."""
+    major, minor = version or sys.version_info[:2]
+    if written.endswith("+"):  # "3.13+"
+        low = written[:-1].split(".")
+        return (major, minor) >= (int(low[0]), int(low[1]))
+    if "-" in written:  # "3.11-3.12"
+        low, high = (tuple(map(int, v.split("."))) for v in written.split("-"))
+        return low <= (major, minor) <= high
+    return False  # "3.7 or earlier": no Python that runs tfopen
+
+
+def lambda_pythons(config):
+    """The Pythons that wrote the config's Lambda bytecode, as dated by
+    `bytecode_python` (those it cannot date are left out)."""
+    return sorted(
+        {
+            written
+            for layer in iter_layers(config)
+            if layer.get("class_name") == "Lambda"
+            for written in [bytecode_python(_lambda_code(layer) or "")]
+            if written
+        }
+    )
+
+
 def _lambda_code(layer):
     function = _layer_config(layer).get("function")
     if (
@@ -369,6 +397,7 @@ def _keras2_config(found, config, result):
     result["warnings"].extend(warnings)
     result["needs"] = needs
     result["flags"] = sorted(flags)
+    result["lambda_python"] = lambda_pythons(config)
 
 
 def _layer_summary(config):
@@ -430,6 +459,7 @@ def inspect_zip(found, result):
     warnings, needs, flags = layer_notes(config)
     result["warnings"].extend(warnings)
     result["needs"], result["flags"] = needs, sorted(flags)
+    result["lambda_python"] = lambda_pythons(config)
     custom = ", custom_objects={...}" if needs else ""
     unsafe = ", safe_mode=False" if "lambda" in flags else ""
     keras = "keras"
@@ -479,6 +509,14 @@ def _refuse(found, result, unsafe, custom_objects):
     if "lambda" in result.get("flags", ()) and not unsafe:
         raise TfopenError(
             f"{found.path}: holds a Lambda layer (Python bytecode); tfopen runs it only with --unsafe"
+        )
+    foreign = [w for w in result.get("lambda_python", ()) if not runs_here(w)]
+    if "lambda" in result.get("flags", ()) and foreign:
+        this_python = "%d.%d" % sys.version_info[:2]
+        raise TfopenError(
+            f"{found.path}: its Lambda layer holds bytecode of Python {foreign[0]}, which "
+            f"Python {this_python} cannot run safely (it may crash): run it on Python "
+            f"{foreign[0]}, or build the model in code and load only its weights"
         )
     missing = [
         name for name in result.get("needs", []) if name not in custom_objects
