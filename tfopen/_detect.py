@@ -256,3 +256,24 @@ def _attrs(path, group):
 
     with h5py.File(path, "r") as f:
         return set(f[group].attrs.keys())
+
+
+def named_inputs(inputs, input_names):
+    """`inputs` as {name: array} for a model whose inputs are `input_names`:
+    one array stands for the only input; an unknown or missing name is an
+    error that names it."""
+    if not isinstance(inputs, dict):
+        if len(input_names) != 1:
+            raise TfopenError(
+                f"the model takes {len(input_names)} inputs: pass a dict"
+            )
+        inputs = {input_names[0]: inputs}
+    unknown = set(inputs) - set(input_names)
+    if unknown:
+        raise TfopenError(
+            f"unknown input {', '.join(sorted(unknown))}: the model takes {', '.join(input_names)}"
+        )
+    missing = [name for name in input_names if name not in inputs]
+    if missing:
+        raise TfopenError(f"missing input {', '.join(missing)}")
+    return inputs

@@ -8,7 +8,7 @@ import collections
 import os
 import re
 
-from ._detect import TfopenError
+from ._detect import TfopenError, named_inputs
 
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
 
@@ -590,20 +590,7 @@ def _session_callable(session, feeds, fetches):
     input_names = list(feeds)
 
     def run(inputs):
-        if not isinstance(inputs, dict):
-            if len(input_names) != 1:
-                raise TfopenError(
-                    f"the model takes {len(input_names)} inputs: pass a dict"
-                )
-            inputs = {input_names[0]: inputs}
-        unknown = set(inputs) - set(input_names)
-        if unknown:
-            raise TfopenError(
-                f"unknown input {', '.join(sorted(unknown))}: the model takes {', '.join(input_names)}"
-            )
-        missing = [name for name in input_names if name not in inputs]
-        if missing:
-            raise TfopenError(f"missing input {', '.join(missing)}")
+        inputs = named_inputs(inputs, input_names)
         feed = {feeds[name]: np.asarray(inputs[name]) for name in input_names}
         values = session.run(dict(fetches), feed)
         return {name: np.asarray(values[name]) for name in fetches}

@@ -13,7 +13,7 @@ import sys
 import zipfile
 
 from ._builtin_layers import BUILTIN_LAYERS
-from ._detect import TfopenError
+from ._detect import TfopenError, named_inputs
 
 BASE_CONFIG_KEYS = {
     "name",
@@ -450,16 +450,8 @@ def inspect_zip(found, result):
     )
     result["variables"] = facts["variables"]
     config = facts["config"]
-    inputs, outputs = model_io(config)
-    result["inputs"], result["outputs"] = inputs, outputs
-    result["model"] = {
-        "class_name": config.get("class_name"),
-        "layers": _layer_summary(config),
-    }
-    warnings, needs, flags = layer_notes(config)
-    result["warnings"].extend(warnings)
-    result["needs"], result["flags"] = needs, sorted(flags)
-    result["lambda_python"] = lambda_pythons(config)
+    _keras2_config(found, config, result)
+    needs, flags = result["needs"], result["flags"]
     custom = ", custom_objects={...}" if needs else ""
     unsafe = ", safe_mode=False" if "lambda" in flags else ""
     keras = "keras"
@@ -582,16 +574,7 @@ def _keras_callable(model):
     output_names = list(model.output_names)
 
     def run(inputs):
-        if not isinstance(inputs, dict):
-            inputs = {input_names[0]: inputs}
-        unknown = set(inputs) - set(input_names)
-        if unknown:
-            raise TfopenError(
-                f"unknown input {', '.join(sorted(unknown))}: the model takes {', '.join(input_names)}"
-            )
-        missing = [name for name in input_names if name not in inputs]
-        if missing:
-            raise TfopenError(f"missing input {', '.join(missing)}")
+        inputs = named_inputs(inputs, input_names)
         values = [np.asarray(inputs[name]) for name in input_names]
         outputs = model(
             values if len(values) > 1 else values[0], training=False
