@@ -45,7 +45,7 @@ def test_check_names_the_chapter_whose_copy_differs(book):
     cells, path = book
     result = run("--check", "--cells", cells, path)
     assert result.returncode == 1
-    assert "01-chapter: cell 1 differs from tools/cells/greet.py" in (
+    assert f"01-chapter: cell 1 differs from {cells / 'greet.py'}" in (
         result.stdout
     )
 
@@ -88,3 +88,20 @@ def test_a_cell_that_writes_a_file_is_stamped_with_its_magic(book):
     assert run("--cells", cells, path).returncode == 0
     nb = nbformat.read(path, as_version=4)
     assert nb.cells[1].source == '%%writefile greet.py\nprint("hello")'
+
+
+def test_a_package_module_is_stamped_as_a_file_in_its_folder(book, tmp_path):
+    cells, path = book
+    package = tmp_path / "tool"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "_core.py").write_text("ANSWER = 42\n")
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[2].metadata["tags"] = ["stamp:tool/_core"]
+    nbformat.write(nb, path)
+    args = ("--cells", cells, "--package", package, path)
+    assert run("--check", *args).returncode == 1
+    assert run(*args).returncode == 0
+    nb = nbformat.read(path, as_version=4)
+    assert nb.cells[2].source == "%%writefile tool/_core.py\nANSWER = 42"
+    assert run("--check", *args).returncode == 0

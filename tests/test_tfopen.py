@@ -788,3 +788,15 @@ def test_lambda_bytecode_runs_only_on_the_pythons_that_wrote_it(
     from tfopen._keras import runs_here
 
     assert runs_here(written, version) is runs
+
+
+def test_the_table_of_builtin_layers_is_what_tf_keras_has():
+    # tfopen tells a file's own classes from Keras's without importing
+    # Keras, by this table; an upgrade of tf_keras must regenerate it.
+    result = subprocess.run(
+        [PYTHON, str(ROOT / "tools" / "builtin_layers.py"), "--check"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert result.returncode == 0, result.stderr[-500:]

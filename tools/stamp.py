@@ -7,7 +7,10 @@
 A shared cell lives in tools/cells/<name>.py. A chapter cell tagged
 `stamp:<name>` is a copy of it: this tool replaces the cell's source with the
 file's text (and nothing else: outputs stay until `make refresh` re-executes
-the chapter). The copy stays in the notebook, so a chapter a reader downloads
+the chapter). The modules of the `tfopen` package are shared cells too: the
+cell tagged `stamp:tfopen/_detect` is `%%writefile tfopen/_detect.py` followed
+by that module, so a chapter that teaches a recipe and the tool that runs it
+hold one copy of it. The copy stays in the notebook, so a chapter a reader downloads
 still runs on its own.
 
 Stamping is all or nothing: every notebook is read and every tag resolved
@@ -28,6 +31,7 @@ from refresh import write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
 CELLS = ROOT / "tools" / "cells"
+PACKAGES = (ROOT / "tfopen",)
 TAG_PREFIX = "stamp:"
 WRITEFILE_COMMENT = "# %%writefile "
 
@@ -36,15 +40,24 @@ class StampError(Exception):
     """A problem with the input, explained in one line."""
 
 
-def shared_cells(folder: Path = CELLS) -> dict:
-    """Map each shared cell's name to its source, as a notebook stores it."""
+def shared_cells(folder: Path = CELLS, packages=PACKAGES) -> dict:
+    """Map each shared cell's name to (its source as a notebook stores it,
+    the file it comes from)."""
     if not folder.is_dir():
         raise StampError(f"{folder}: no folder of shared cells")
     # A notebook cell has no final newline; ruff gives the file one.
-    return {
-        p.stem: as_cell(p.read_text().rstrip("\n"))
+    cells = {
+        p.stem: (as_cell(p.read_text().rstrip("\n")), p)
         for p in sorted(folder.glob("*.py"))
     }
+    for package in packages:
+        if not (package / "__init__.py").is_file():
+            raise StampError(f"{package}: not a Python package")
+        for p in sorted(package.glob("*.py")):
+            name = f"{package.name}/{p.stem}"
+            magic = f"%%writefile {package.name}/{p.name}\n"
+            cells[name] = (magic + p.read_text().rstrip("\n"), p)
+    return cells
 
 
 def as_cell(text: str) -> str:
@@ -54,6 +67,14 @@ def as_cell(text: str) -> str:
     if text.startswith(WRITEFILE_COMMENT):
         return text[len("# ") :]
     return text
+
+
+def origin(path: Path) -> str:
+    """A shared cell's file, relative to the book when it is in the book."""
+    try:
+        return path.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def read_notebook(path: Path):
@@ -99,7 +120,7 @@ def plan(nb, path: Path, cells: dict) -> list:
                 f"{path}: cell {i} is tagged {TAG_PREFIX}{name}, but there is "
                 f"no shared cell {name}.py (shared cells: {known})"
             )
-        if cell.source != cells[name]:
+        if cell.source != cells[name][0]:
             drift.append((i, name))
     return drift
 
@@ -118,11 +139,17 @@ def main(argv=None) -> int:
         default=CELLS,
         help="folder of shared cells (default: tools/cells)",
     )
+    parser.add_argument(
+        "--package",
+        type=Path,
+        action="append",
+        help="a package whose modules are shared cells (default: tfopen)",
+    )
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
 
     try:
-        cells = shared_cells(args.cells)
+        cells = shared_cells(args.cells, args.package or PACKAGES)
         books = [(p, read_notebook(p)) for p in paths]
         plans = [(p, nb, plan(nb, p, cells)) for p, nb in books]
     except StampError as exc:
@@ -134,7 +161,8 @@ def main(argv=None) -> int:
         for p, _, drift in stale:
             for i, name in drift:
                 print(
-                    f"{p.stem}: cell {i} differs from tools/cells/{name}.py "
+                    f"{p.stem}: cell {i} differs from "
+                    f"{origin(cells[name][1])} "
                     "(run `make stamp`, then `make refresh NB=...`)"
                 )
         if not stale:
@@ -143,7 +171,7 @@ def main(argv=None) -> int:
 
     for p, nb, drift in stale:
         for i, name in drift:
-            nb.cells[i].source = cells[name]
+            nb.cells[i].source = cells[name][0]
         write_atomically(nb, p)
         print(
             f"stamped {p.stem}: "
