@@ -2,22 +2,45 @@
 the value it should.
 
 The test reads book/cheatsheet.md and takes each inline code span of the
-TF2 or Keras 3 column of every table (and every fenced code block). Each snippet
-must have a case in CASES below: Python code that contains the snippet
-verbatim, runs it against files it makes in its own temporary folder or the
-real old files under fixtures/, and asserts on the result. A snippet without
-a case fails `test_every_snippet_has_a_case`, which names it; a case whose
-snippet has left the page fails `test_every_case_is_in_the_cheatsheet`. A new
-row therefore means a new entry in CASES.
+TF2 or Keras 3 column of every table (and every fenced code block). Each
+snippet must be named by a case, a function registered with `@case`:
 
-TF1_CASES does the same for the left-hand column, where that is cheap; there
-a snippet without a case is allowed.
+    @case('tf.train.Checkpoint(v=v).write("ckpt/model")', "read")
+    def _():
+        v = tf.Variable(1.0)
+        prefix = tf.train.Checkpoint(v=v).write("ckpt/model")
+        v.assign(5.0)
+        tf.train.Checkpoint(v=v).read(prefix).assert_consumed()
+        assert v.numpy() == 1.0
+
+A case takes no argument and runs in its own empty temporary folder (the
+current directory), with `tf`, `tf1`, `keras`, `np`, `pathlib`, `pytest`,
+`shutil`, `FIXTURES` and the helpers below (`two_variables`,
+`tf1_checkpoint`, ...) at hand. Its body must contain every snippet it names
+as the page writes it (whitespace aside, so that the line breaks and trailing
+commas `ruff format` adds to a long line do not count) and must assert on a
+result. Every function is named `_`: the decorator keeps it, and the test id
+is the start of the case's first snippet.
+
+A snippet without a case fails `test_every_snippet_has_a_case`, which names
+it; a case whose snippet has left the page fails
+`test_every_case_is_in_the_cheatsheet`. A new row therefore means a new case,
+placed with the cases of its table.
+
+`@tf1_case` does the same for the left-hand TF1 column, where that is cheap;
+there a snippet without a case is allowed.
 """
 
+import ast
 import gc
+import inspect
+import os
+import pathlib
 import re
+import shutil
 import textwrap
 
+import numpy as np
 import pytest
 from support.book import ROOT
 
@@ -26,14 +49,56 @@ FIXTURES = ROOT / "fixtures"
 # The column a snippet must come from: the TF2 side of each table.
 NEW_COLUMNS = ("TF2", "Keras 3")
 
+# TensorFlow and Keras are imported by the fixture below, not at collection:
+# every pytest worker collects this module, and only the one that runs the
+# cases should pay for the import.
+tf = tf1 = keras = None
+
+
+@pytest.fixture(scope="module")
+def _tensorflow():
+    global tf, tf1, keras
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import tensorflow as tf
+
+    tf1 = tf.compat.v1
+
+
+# snippets (a tuple) -> the case that runs them, in the order of the file.
+CASES = {}
+TF1_CASES = {}
+
+
+def case(*snippets):
+    """Register a case for snippets of the TF2 and Keras 3 columns."""
+
+    def register(function):
+        CASES[snippets] = function
+        return function
+
+    return register
+
+
+def tf1_case(*snippets):
+    """Register a case for snippets of the TF1 column."""
+
+    def register(function):
+        TF1_CASES[snippets] = function
+        return function
+
+    return register
+
+
 # Helpers every case may call. Each writes into the current directory, which
 # is the case's own temporary folder.
-PRELUDE = '''
+
+
 def two_variables():
     return tf.Variable([1.0], name="v1"), tf.Variable([2.0], name="v2")
 
 
-def tf1_prefix(fixture):
+def tf1_checkpoint(fixture):
     """The prefix of a checkpoint that TF 1.15.5 wrote (fixtures/tf1.15/)."""
     prefix = FIXTURES / "tf1.15" / fixture / "model.ckpt"
     assert prefix.with_suffix(".ckpt.index").is_file(), f"no {prefix}"
@@ -80,752 +145,928 @@ def keras2_classifier(seed=3):
 def regression_data():
     x = np.random.default_rng(0).normal(size=(16, 2)).astype("float32")
     return x, x @ np.float32([[1.0], [-2.0]])
-'''
 
-# snippet(s) -> code that runs them and checks the result.
-CASES = {
-    # Checkpoints, graphs and frozen models
-    "tf.Variable": """
-        v = tf.Variable(3.0)
-        assert v.numpy() == 3.0
-    """,
-    (
-        'tf.train.Checkpoint(v1=v1, v2=v2).write("mymodel/model")',
-        '.save("mymodel/model")',
-        "mymodel/model-1",
-    ): """
-        v1, v2 = two_variables()
-        assert (
-            tf.train.Checkpoint(v1=v1, v2=v2).write("mymodel/model")
-            == "mymodel/model"
+
+# The TF2 and Keras 3 columns, table by table.
+# Checkpoints, graphs and frozen models
+@case(
+    "tf.Variable",
+)
+def _():
+    v = tf.Variable(3.0)
+    assert v.numpy() == 3.0
+
+
+@case(
+    'tf.train.Checkpoint(v1=v1, v2=v2).write("mymodel/model")',
+    '.save("mymodel/model")',
+    "mymodel/model-1",
+)
+def _():
+    v1, v2 = two_variables()
+    assert (
+        tf.train.Checkpoint(v1=v1, v2=v2).write("mymodel/model")
+        == "mymodel/model"
+    )
+    assert (
+        tf.train.Checkpoint(v1=v1, v2=v2).save("mymodel/model")
+        == "mymodel/model-1"
+    )
+    assert tf.train.latest_checkpoint("mymodel") == "mymodel/model-1"
+
+
+@case(
+    "tf.train.CheckpointManager(checkpoint, folder, max_to_keep=2)",
+    "manager.save(checkpoint_number=step)",
+    "tf.train.latest_checkpoint(folder)",
+    "manager.latest_checkpoint",
+)
+def _():
+    v1, v2 = two_variables()
+    checkpoint = tf.train.Checkpoint(v1=v1, v2=v2)
+    folder = "managed"
+    manager = tf.train.CheckpointManager(checkpoint, folder, max_to_keep=2)
+    for step in (100, 200, 300):
+        manager.save(checkpoint_number=step)
+    assert manager.checkpoints == ["managed/ckpt-200", "managed/ckpt-300"]
+    assert manager.latest_checkpoint == "managed/ckpt-300"
+    assert tf.train.latest_checkpoint(folder) == "managed/ckpt-300"
+
+
+@case(
+    "tf.train.Checkpoint(v1=v1, v2=v2).restore(prefix).assert_consumed()",
+    "read",
+    "write",
+)
+def _():
+    v1, v2 = two_variables()
+    prefix = tf.train.Checkpoint(v1=v1, v2=v2).save("saved/model")
+    v1.assign([5.0])
+    tf.train.Checkpoint(v1=v1, v2=v2).restore(prefix).assert_consumed()
+    assert v1.numpy() == [1.0]
+    written = tf.train.Checkpoint(v1=v1, v2=v2).write("written/model")
+    v1.assign([5.0])
+    tf.train.Checkpoint(v1=v1, v2=v2).read(written).assert_consumed()
+    assert v1.numpy() == [1.0]
+
+
+@case(
+    "v.assign(10.0)",
+)
+def _():
+    v = tf.Variable(0.0)
+    v.assign(10.0)
+    assert v.numpy() == 10.0
+
+
+@case(
+    "tf.saved_model.save(module, folder)",
+    "tf.saved_model.load(folder)",
+)
+def _():
+    class Adder(tf.Module):
+        def __init__(self):
+            self.v1, self.v2 = two_variables()
+
+        @tf.function(input_signature=[], autograph=False)
+        def add(self):
+            return self.v1 + self.v2
+
+    module, folder = Adder(), "adder"
+    tf.saved_model.save(module, folder)
+    loaded = tf.saved_model.load(folder)
+    assert loaded.add().numpy() == [3.0]
+
+
+@case(
+    "tf.train.Checkpoint(v1=other_v1, v2=other_v2)",
+)
+def _():
+    v1, v2 = two_variables()
+    prefix = tf.train.Checkpoint(v1=v1, v2=v2).write("named/model")
+    other_v1 = tf.Variable([0.0], name="first")
+    other_v2 = tf.Variable([0.0], name="second")
+    tf.train.Checkpoint(v1=other_v1, v2=other_v2).read(prefix)
+    assert (other_v1.numpy(), other_v2.numpy()) == ([1.0], [2.0])
+
+
+@case(
+    "module.variables",
+    "module.trainable_variables",
+    "tf.Module",
+    "layer.weights",
+)
+def _():
+    module = tf.Module()
+    module.v1, module.v2 = two_variables()
+    module.step = tf.Variable(0, trainable=False)
+    assert len(module.variables) == 3
+    assert len(module.trainable_variables) == 2
+    layer = keras.layers.Dense(1)
+    layer.build((None, 2))
+    assert [w.shape for w in layer.weights] == [(2, 1), (1,)]
+
+
+@case(
+    "tf.train.ExponentialMovingAverage",
+    "ema.apply([v])",
+)
+def _():
+    v = tf.Variable(0.0, name="v")
+    ema = tf.train.ExponentialMovingAverage(0.99)
+    ema.apply([v])
+    v.assign(10.0)
+    ema.apply([v])
+    assert ema.average(v).numpy() == pytest.approx(0.1)
+
+
+@case(
+    "tf.train.Checkpoint(v=v, v_average=ema.average(v))",
+    "tf.train.Checkpoint(v_average=v).read(prefix).expect_partial()",
+)
+def _():
+    v = tf.Variable(0.0, name="v")
+    ema = tf.train.ExponentialMovingAverage(0.99)
+    ema.apply([v])
+    v.assign(10.0)
+    ema.apply([v])
+    prefix = tf.train.Checkpoint(v=v, v_average=ema.average(v)).write(
+        "ema/model"
+    )
+    v = tf.Variable(0.0, name="v")
+    status = tf.train.Checkpoint(v_average=v).read(prefix).expect_partial()
+    status.assert_existing_objects_matched()
+    assert v.numpy() == np.float32(0.099999905)
+    # On a TF1 checkpoint the same line matches by name: the raw value.
+    prefix = tf1_checkpoint("ema")
+    v = tf.Variable(0.0, name="v")
+    status = tf.train.Checkpoint(v_average=v).read(prefix).expect_partial()
+    status.assert_existing_objects_matched()
+    assert v.numpy() == 10.0
+
+
+@case(
+    'v.assign(tf.train.load_checkpoint(prefix).get_tensor("v/ExponentialMovingAverage"))',
+)
+def _():
+    prefix = tf1_checkpoint("ema")
+    v = tf.Variable(0.0)
+    v.assign(
+        tf.train.load_checkpoint(prefix).get_tensor(
+            "v/ExponentialMovingAverage"
         )
-        assert (
-            tf.train.Checkpoint(v1=v1, v2=v2).save("mymodel/model")
-            == "mymodel/model-1"
+    )
+    assert v.numpy() == np.float32(0.099999905)
+
+
+@case(
+    "tf.train.Checkpoint(model_weights=[w, b], averaged_weights=[ema.average(w), ema.average(b)])",
+    "tf.train.Checkpoint(averaged_weights=[w, b]).read(prefix).expect_partial()",
+)
+def _():
+    w, b = tf.Variable([1.0, 2.0], name="w"), tf.Variable(3.0, name="b")
+    ema = tf.train.ExponentialMovingAverage(0.99)
+    ema.apply([w, b])
+    w.assign_add([1.0, 1.0])
+    b.assign_add(1.0)
+    ema.apply([w, b])
+    averages = [ema.average(w).numpy(), ema.average(b).numpy()]
+    prefix = tf.train.Checkpoint(
+        model_weights=[w, b], averaged_weights=[ema.average(w), ema.average(b)]
+    ).write("many/ckpt")
+    w, b = tf.Variable([0.0, 0.0], name="w"), tf.Variable(0.0, name="b")
+    status = (
+        tf.train.Checkpoint(averaged_weights=[w, b])
+        .read(prefix)
+        .expect_partial()
+    )
+    status.assert_existing_objects_matched()
+    np.testing.assert_array_equal(w.numpy(), averages[0])
+    assert b.numpy() == averages[1] == np.float32(3.01)
+    np.testing.assert_allclose(w.numpy(), [1.01, 2.01], rtol=1e-6)
+
+
+@case(
+    "ema.average_name(v)",
+    "tf.train.load_checkpoint",
+)
+def _():
+    prefix = tf1_checkpoint("ema")
+    v = tf.Variable(0.0, name="v")
+    ema = tf.train.ExponentialMovingAverage(0.99)
+    reader = tf.train.load_checkpoint(prefix)
+    to_restore = {ema.average_name(v): v}
+    for key, variable in to_restore.items():
+        variable.assign(reader.get_tensor(key))
+    assert ema.average_name(v) == "v/ExponentialMovingAverage"
+    assert v.numpy() == np.float32(0.099999905)
+
+
+@case(
+    "convert_variables_to_constants_v2(concrete_function)",
+    "tensorflow.python.framework.convert_to_constants",
+)
+def _():
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
+
+    v1, v2 = two_variables()
+    concrete_function = tf.function(lambda: v1 + v2).get_concrete_function()
+    frozen = convert_variables_to_constants_v2(concrete_function)
+    ops = {node.op for node in frozen.graph.as_graph_def().node}
+    assert "VarHandleOp" not in ops and "ReadVariableOp" not in ops
+    assert frozen()[0].numpy() == [3.0]
+
+
+@case(
+    "tf.io.gfile.GFile",
+    "pathlib",
+)
+def _():
+    data = frozen_graph_bytes()
+    with tf.io.gfile.GFile("frozen.pb", "wb") as f:
+        f.write(data)
+    assert pathlib.Path("frozen.pb").read_bytes() == data
+    with tf.io.gfile.GFile("frozen.pb", "rb") as f:
+        assert f.read() == data
+
+
+@case(
+    "tf1.wrap_function",
+    'tf1.import_graph_def(graph_def, name="")',
+    '.prune(feeds=[], fetches="add:0")',
+)
+def _():
+    graph_def = tf1.GraphDef()
+    graph_def.ParseFromString(frozen_graph_bytes())
+
+    def import_frozen_graph():
+        tf1.import_graph_def(graph_def, name="")
+
+    imported = tf1.wrap_function(import_frozen_graph, signature=[])
+    frozen_add = imported.prune(feeds=[], fetches="add:0")
+    assert frozen_add().numpy() == [3.0]
+
+
+@case(
+    "tf.train.Checkpoint(v1=v1, v2=v2).restore(tf1_prefix)",
+)
+def _():
+    tf1_prefix = tf1_checkpoint("two_variables")
+    v1 = tf.Variable([0.0], name="v1")
+    v2 = tf.Variable([0.0], name="v2")
+    tf.train.Checkpoint(v1=v1, v2=v2).restore(tf1_prefix)
+    assert (v1.numpy(), v2.numpy()) == ([1.0], [2.0])
+
+
+@case(
+    'tf1.train.Saver({"v1/.ATTRIBUTES/VARIABLE_VALUE": v1})',
+)
+def _():
+    prefix = tf.train.Checkpoint(v1=tf.Variable([7.0])).write("tf2/model")
+    with tf.Graph().as_default():
+        v1 = tf1.Variable([0.0], name="v1")
+        saver = tf1.train.Saver({"v1/.ATTRIBUTES/VARIABLE_VALUE": v1})
+        with tf1.Session() as sess:
+            saver.restore(sess, prefix)
+            assert sess.run(v1) == [7.0]
+
+
+# Keras 2 habits on Keras 3
+@case(
+    'model.save("model.keras")',
+    'model.export("folder")',
+)
+def _():
+    model = small_keras_model()
+    model.save("model.keras")
+    reloaded = keras.models.load_model("model.keras")
+    x = np.ones((1, 2), "float32")
+    assert reloaded.predict(x, verbose=0).tolist() == [[2.0]]
+    model.export("folder")
+    loaded = tf.saved_model.load("folder")
+    assert loaded.serve(x).numpy().tolist() == [[2.0]]
+
+
+@case(
+    'keras.layers.TFSMLayer("folder", call_endpoint="serving_default")',
+    'call_endpoint="serve"',
+    "model.export",
+)
+def _():
+    x = np.ones((1, 2), "float32")
+    model = small_keras_model()
+    model.export("keras3-export", verbose=False)
+    serve = keras.layers.TFSMLayer("keras3-export", call_endpoint="serve")
+    assert serve(x).numpy().tolist() == [[2.0]]
+    keras2_folder, keras2_x, keras2_logits = keras2_savedmodel()
+    with pytest.raises(ValueError, match="neither an attribute"):
+        keras.layers.TFSMLayer(str(keras2_folder))
+    # Both kinds of folder have serving_default; it returns a dictionary.
+    for source, inputs, expected in [
+        ("keras3-export", x, [[2.0]]),
+        (keras2_folder, keras2_x, keras2_logits),
+    ]:
+        shutil.rmtree("folder", ignore_errors=True)
+        shutil.copytree(source, "folder")
+        outputs = keras.layers.TFSMLayer(
+            "folder", call_endpoint="serving_default"
+        )(inputs)
+        (output,) = outputs.values()
+        np.testing.assert_allclose(output, expected, rtol=1e-5, atol=1e-6)
+
+
+@case(
+    'model.save_weights("model.weights.h5")',
+    "ValueError",
+)
+def _():
+    model = small_keras_model()
+    model.save_weights("model.weights.h5")
+    model.layers[-1].kernel.assign([[0.0], [0.0]])
+    model.load_weights("model.weights.h5")
+    assert model.layers[-1].kernel.numpy().tolist() == [[1.0], [1.0]]
+    for name in ("model.h5", "weights.ckpt"):
+        with pytest.raises(ValueError, match="weights.h5"):
+            model.save_weights(name)
+
+
+@case(
+    "load_model",
+    "safe_mode=False",
+)
+def _():
+    inputs = keras.Input((2,))
+    outputs = keras.layers.Lambda(lambda t: t * 2.0)(inputs)
+    keras.Model(inputs, outputs).save("lambda.keras")
+    with pytest.raises(ValueError, match="safe_mode"):
+        keras.models.load_model("lambda.keras")
+    model = keras.models.load_model("lambda.keras", safe_mode=False)
+    x = np.ones((1, 2), "float32")
+    assert model.predict(x, verbose=0).tolist() == [[2.0, 2.0]]
+
+
+@case(
+    'keras.models.load_model("model.h5", compile=False)',
+)
+def _():
+    x, logits = keras2_file("model.h5")
+    with pytest.raises(TypeError, match="unexpected keyword argument"):
+        keras.models.load_model("model.h5")
+    model = keras.models.load_model("model.h5", compile=False)
+    assert not model.compiled
+    assert np.allclose(model(x), logits, atol=1e-6)
+
+
+@case(
+    'tf.train.load_checkpoint(prefix).get_tensor("layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE")',
+)
+def _():
+    prefix = str(FIXTURES / "tf2.15-keras2" / "weights_tf" / "ckpt")
+    x, logits = keras2_file("expected.npz")
+    model = keras2_classifier()
+    with pytest.raises(ValueError, match="File format not supported"):
+        model.load_weights(prefix)
+    hidden, output = model.get_layer("hidden"), model.get_layer("logits")
+    hidden.kernel.assign(
+        tf.train.load_checkpoint(prefix).get_tensor(
+            "layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE"
         )
-        assert tf.train.latest_checkpoint("mymodel") == "mymodel/model-1"
-    """,
-    (
-        "tf.train.CheckpointManager(checkpoint, folder, max_to_keep=2)",
-        "manager.save(checkpoint_number=step)",
-        "tf.train.latest_checkpoint(folder)",
-        "manager.latest_checkpoint",
-    ): """
-        v1, v2 = two_variables()
-        checkpoint = tf.train.Checkpoint(v1=v1, v2=v2)
-        folder = "managed"
-        manager = tf.train.CheckpointManager(checkpoint, folder, max_to_keep=2)
-        for step in (100, 200, 300):
-            manager.save(checkpoint_number=step)
-        assert manager.checkpoints == ["managed/ckpt-200", "managed/ckpt-300"]
-        assert manager.latest_checkpoint == "managed/ckpt-300"
-        assert tf.train.latest_checkpoint(folder) == "managed/ckpt-300"
-    """,
-    (
-        "tf.train.Checkpoint(v1=v1, v2=v2).restore(prefix).assert_consumed()",
-        "read",
-        "write",
-    ): """
-        v1, v2 = two_variables()
-        prefix = tf.train.Checkpoint(v1=v1, v2=v2).save("saved/model")
-        v1.assign([5.0])
-        tf.train.Checkpoint(v1=v1, v2=v2).restore(prefix).assert_consumed()
-        assert v1.numpy() == [1.0]
-        written = tf.train.Checkpoint(v1=v1, v2=v2).write("written/model")
-        v1.assign([5.0])
-        tf.train.Checkpoint(v1=v1, v2=v2).read(written).assert_consumed()
-        assert v1.numpy() == [1.0]
-    """,
-    "v.assign(10.0)": """
-        v = tf.Variable(0.0)
-        v.assign(10.0)
-        assert v.numpy() == 10.0
-    """,
-    (
-        "tf.saved_model.save(module, folder)",
-        "tf.saved_model.load(folder)",
-    ): """
-        class Adder(tf.Module):
-            def __init__(self):
-                self.v1, self.v2 = two_variables()
+    )
+    reader = tf.train.load_checkpoint(prefix)
+    for key, variable in [
+        ("layer_with_weights-0/bias", hidden.bias),
+        ("layer_with_weights-1/kernel", output.kernel),
+        ("layer_with_weights-1/bias", output.bias),
+    ]:
+        variable.assign(reader.get_tensor(key + "/.ATTRIBUTES/VARIABLE_VALUE"))
+    assert np.allclose(model(x), logits, atol=1e-6)
 
-            @tf.function(input_signature=[], autograph=False)
-            def add(self):
-                return self.v1 + self.v2
 
-        module, folder = Adder(), "adder"
-        tf.saved_model.save(module, folder)
-        loaded = tf.saved_model.load(folder)
-        assert loaded.add().numpy() == [3.0]
-    """,
-    "tf.train.Checkpoint(v1=other_v1, v2=other_v2)": """
-        v1, v2 = two_variables()
-        prefix = tf.train.Checkpoint(v1=v1, v2=v2).write("named/model")
-        other_v1 = tf.Variable([0.0], name="first")
-        other_v2 = tf.Variable([0.0], name="second")
-        tf.train.Checkpoint(v1=other_v1, v2=other_v2).read(prefix)
-        assert (other_v1.numpy(), other_v2.numpy()) == ([1.0], [2.0])
-    """,
-    (
-        "module.variables",
-        "module.trainable_variables",
-        "tf.Module",
-        "layer.weights",
-    ): """
-        module = tf.Module()
-        module.v1, module.v2 = two_variables()
-        module.step = tf.Variable(0, trainable=False)
-        assert len(module.variables) == 3
-        assert len(module.trainable_variables) == 2
-        layer = keras.layers.Dense(1)
-        layer.build((None, 2))
-        assert [w.shape for w in layer.weights] == [(2, 1), (1,)]
-    """,
-    ("tf.train.ExponentialMovingAverage", "ema.apply([v])"): """
-        v = tf.Variable(0.0, name="v")
-        ema = tf.train.ExponentialMovingAverage(0.99)
-        ema.apply([v])
-        v.assign(10.0)
-        ema.apply([v])
-        assert ema.average(v).numpy() == pytest.approx(0.1)
-    """,
-    (
-        "tf.train.Checkpoint(v=v, v_average=ema.average(v))",
-        "tf.train.Checkpoint(v_average=v).read(prefix).expect_partial()",
-    ): """
-        v = tf.Variable(0.0, name="v")
-        ema = tf.train.ExponentialMovingAverage(0.99)
-        ema.apply([v])
-        v.assign(10.0)
-        ema.apply([v])
-        prefix = tf.train.Checkpoint(v=v, v_average=ema.average(v)).write(
-            "ema/model"
-        )
-        v = tf.Variable(0.0, name="v")
-        status = tf.train.Checkpoint(v_average=v).read(prefix).expect_partial()
-        status.assert_existing_objects_matched()
-        assert v.numpy() == np.float32(0.099999905)
-        # On a TF1 checkpoint the same line matches by name: the raw value.
-        prefix = tf1_prefix("ema")
-        v = tf.Variable(0.0, name="v")
-        status = tf.train.Checkpoint(v_average=v).read(prefix).expect_partial()
-        status.assert_existing_objects_matched()
-        assert v.numpy() == 10.0
-    """,
-    'v.assign(tf.train.load_checkpoint(prefix).get_tensor("v/ExponentialMovingAverage"))': """
-        prefix = tf1_prefix("ema")
-        v = tf.Variable(0.0)
-        v.assign(tf.train.load_checkpoint(prefix).get_tensor("v/ExponentialMovingAverage"))
-        assert v.numpy() == np.float32(0.099999905)
-    """,
-    (
-        "tf.train.Checkpoint(model_weights=[w, b], averaged_weights=[ema.average(w), ema.average(b)])",
-        "tf.train.Checkpoint(averaged_weights=[w, b]).read(prefix).expect_partial()",
-    ): """
-        w, b = tf.Variable([1.0, 2.0], name="w"), tf.Variable(3.0, name="b")
-        ema = tf.train.ExponentialMovingAverage(0.99)
-        ema.apply([w, b])
-        w.assign_add([1.0, 1.0])
-        b.assign_add(1.0)
-        ema.apply([w, b])
-        averages = [ema.average(w).numpy(), ema.average(b).numpy()]
-        prefix = tf.train.Checkpoint(model_weights=[w, b], averaged_weights=[ema.average(w), ema.average(b)]).write("many/ckpt")
-        w, b = tf.Variable([0.0, 0.0], name="w"), tf.Variable(0.0, name="b")
-        status = tf.train.Checkpoint(averaged_weights=[w, b]).read(prefix).expect_partial()
-        status.assert_existing_objects_matched()
-        np.testing.assert_array_equal(w.numpy(), averages[0])
-        assert b.numpy() == averages[1] == np.float32(3.01)
-        np.testing.assert_allclose(w.numpy(), [1.01, 2.01], rtol=1e-6)
-    """,
-    ("ema.average_name(v)", "tf.train.load_checkpoint"): """
-        prefix = tf1_prefix("ema")
-        v = tf.Variable(0.0, name="v")
-        ema = tf.train.ExponentialMovingAverage(0.99)
-        reader = tf.train.load_checkpoint(prefix)
-        to_restore = {ema.average_name(v): v}
-        for key, variable in to_restore.items():
-            variable.assign(reader.get_tensor(key))
-        assert ema.average_name(v) == "v/ExponentialMovingAverage"
-        assert v.numpy() == np.float32(0.099999905)
-    """,
-    (
-        "convert_variables_to_constants_v2(concrete_function)",
-        "tensorflow.python.framework.convert_to_constants",
-    ): """
-        from tensorflow.python.framework.convert_to_constants import (
-            convert_variables_to_constants_v2,
-        )
+@case(
+    'keras.models.load_model(path, custom_objects={"Functional": keras.Model}, compile=False)',
+)
+def _():
+    x, logits = keras2_file("model.keras")
+    path = "model.keras"
+    with pytest.raises(
+        TypeError, match="Could not deserialize class 'Functional'"
+    ):
+        keras.models.load_model(path)
+    model = keras.models.load_model(
+        path, custom_objects={"Functional": keras.Model}, compile=False
+    )
+    assert np.allclose(model(x), logits, atol=1e-6)
 
-        v1, v2 = two_variables()
-        concrete_function = tf.function(lambda: v1 + v2).get_concrete_function()
-        frozen = convert_variables_to_constants_v2(concrete_function)
-        ops = {node.op for node in frozen.graph.as_graph_def().node}
-        assert "VarHandleOp" not in ops and "ReadVariableOp" not in ops
-        assert frozen()[0].numpy() == [3.0]
-    """,
-    ("tf.io.gfile.GFile", "pathlib"): """
-        data = frozen_graph_bytes()
-        with tf.io.gfile.GFile("frozen.pb", "wb") as f:
-            f.write(data)
-        assert pathlib.Path("frozen.pb").read_bytes() == data
-        with tf.io.gfile.GFile("frozen.pb", "rb") as f:
-            assert f.read() == data
-    """,
-    (
-        "tf1.wrap_function",
-        'tf1.import_graph_def(graph_def, name="")',
-        '.prune(feeds=[], fetches="add:0")',
-    ): """
-        graph_def = tf1.GraphDef()
-        graph_def.ParseFromString(frozen_graph_bytes())
 
-        def import_frozen_graph():
-            tf1.import_graph_def(graph_def, name="")
-
-        imported = tf1.wrap_function(import_frozen_graph, signature=[])
-        frozen_add = imported.prune(feeds=[], fetches="add:0")
-        assert frozen_add().numpy() == [3.0]
-    """,
-    "tf.train.Checkpoint(v1=v1, v2=v2).restore(tf1_prefix)": """
-        tf1_prefix = tf1_prefix("two_variables")
-        v1 = tf.Variable([0.0], name="v1")
-        v2 = tf.Variable([0.0], name="v2")
-        tf.train.Checkpoint(v1=v1, v2=v2).restore(tf1_prefix)
-        assert (v1.numpy(), v2.numpy()) == ([1.0], [2.0])
-    """,
-    'tf1.train.Saver({"v1/.ATTRIBUTES/VARIABLE_VALUE": v1})': """
-        prefix = tf.train.Checkpoint(v1=tf.Variable([7.0])).write("tf2/model")
-        with tf.Graph().as_default():
-            v1 = tf1.Variable([0.0], name="v1")
-            saver = tf1.train.Saver({"v1/.ATTRIBUTES/VARIABLE_VALUE": v1})
-            with tf1.Session() as sess:
-                saver.restore(sess, prefix)
-                assert sess.run(v1) == [7.0]
-    """,
-    # Keras 2 habits on Keras 3
-    ('model.save("model.keras")', 'model.export("folder")'): """
-        model = small_keras_model()
-        model.save("model.keras")
-        reloaded = keras.models.load_model("model.keras")
-        x = np.ones((1, 2), "float32")
-        assert reloaded.predict(x, verbose=0).tolist() == [[2.0]]
-        model.export("folder")
-        loaded = tf.saved_model.load("folder")
-        assert loaded.serve(x).numpy().tolist() == [[2.0]]
-    """,
-    (
-        'keras.layers.TFSMLayer("folder", call_endpoint="serving_default")',
-        'call_endpoint="serve"',
-        "model.export",
-    ): """
-        x = np.ones((1, 2), "float32")
-        model = small_keras_model()
-        model.export("keras3-export", verbose=False)
-        serve = keras.layers.TFSMLayer("keras3-export", call_endpoint="serve")
-        assert serve(x).numpy().tolist() == [[2.0]]
-        keras2_folder, keras2_x, keras2_logits = keras2_savedmodel()
-        with pytest.raises(ValueError, match="neither an attribute"):
-            keras.layers.TFSMLayer(str(keras2_folder))
-        # Both kinds of folder have serving_default; it returns a dictionary.
-        for source, inputs, expected in [
-            ("keras3-export", x, [[2.0]]),
-            (keras2_folder, keras2_x, keras2_logits),
-        ]:
-            shutil.rmtree("folder", ignore_errors=True)
-            shutil.copytree(source, "folder")
-            outputs = keras.layers.TFSMLayer("folder", call_endpoint="serving_default")(inputs)
-            (output,) = outputs.values()
-            np.testing.assert_allclose(output, expected, rtol=1e-5, atol=1e-6)
-    """,
-    ('model.save_weights("model.weights.h5")', "ValueError"): """
-        model = small_keras_model()
-        model.save_weights("model.weights.h5")
-        model.layers[-1].kernel.assign([[0.0], [0.0]])
-        model.load_weights("model.weights.h5")
-        assert model.layers[-1].kernel.numpy().tolist() == [[1.0], [1.0]]
-        for name in ("model.h5", "weights.ckpt"):
-            with pytest.raises(ValueError, match="weights.h5"):
-                model.save_weights(name)
-    """,
-    ("load_model", "safe_mode=False"): """
-        inputs = keras.Input((2,))
-        outputs = keras.layers.Lambda(lambda t: t * 2.0)(inputs)
-        keras.Model(inputs, outputs).save("lambda.keras")
-        with pytest.raises(ValueError, match="safe_mode"):
-            keras.models.load_model("lambda.keras")
-        model = keras.models.load_model("lambda.keras", safe_mode=False)
-        x = np.ones((1, 2), "float32")
-        assert model.predict(x, verbose=0).tolist() == [[2.0, 2.0]]
-    """,
-    'keras.models.load_model("model.h5", compile=False)': """
-        x, logits = keras2_file("model.h5")
-        with pytest.raises(TypeError, match="unexpected keyword argument"):
-            keras.models.load_model("model.h5")
-        model = keras.models.load_model("model.h5", compile=False)
-        assert not model.compiled
-        assert np.allclose(model(x), logits, atol=1e-6)
-    """,
-    'tf.train.load_checkpoint(prefix).get_tensor("layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE")': """
-        prefix = str(FIXTURES / "tf2.15-keras2" / "weights_tf" / "ckpt")
-        x, logits = keras2_file("expected.npz")
-        model = keras2_classifier()
-        with pytest.raises(ValueError, match="File format not supported"):
-            model.load_weights(prefix)
-        hidden, output = model.get_layer("hidden"), model.get_layer("logits")
-        hidden.kernel.assign(tf.train.load_checkpoint(prefix).get_tensor("layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE"))
-        reader = tf.train.load_checkpoint(prefix)
-        for key, variable in [
-            ("layer_with_weights-0/bias", hidden.bias),
-            ("layer_with_weights-1/kernel", output.kernel),
-            ("layer_with_weights-1/bias", output.bias),
-        ]:
-            variable.assign(reader.get_tensor(key + "/.ATTRIBUTES/VARIABLE_VALUE"))
-        assert np.allclose(model(x), logits, atol=1e-6)
-    """,
-    'keras.models.load_model(path, custom_objects={"Functional": keras.Model}, compile=False)': """
-        x, logits = keras2_file("model.keras")
-        path = "model.keras"
-        with pytest.raises(TypeError, match="Could not deserialize class 'Functional'"):
-            keras.models.load_model(path)
-        model = keras.models.load_model(path, custom_objects={"Functional": keras.Model}, compile=False)
-        assert np.allclose(model(x), logits, atol=1e-6)
-    """,
-    # Training that survives
-    (
-        "tf.train.CheckpointManager(tf.train.Checkpoint(model=model, optimizer=optimizer, step=step, iterator=iter(dataset)), folder, max_to_keep=3)",
-    ): """
-        def training_run():
-            keras.utils.set_random_seed(0)
-            model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-            optimizer = keras.optimizers.Adam(0.1)
-            optimizer.build(model.trainable_variables)
-            step = tf.Variable(0, dtype=tf.int64)
-            dataset = tf.data.Dataset.from_tensor_slices(regression_data())
-            dataset = dataset.shuffle(16, seed=1).batch(4).repeat()
-            return model, optimizer, step, dataset
-
-        def train(model, optimizer, step, batches, until):
-            while step < until:
-                x, y = next(batches)
-                with tf.GradientTape() as tape:
-                    loss = tf.reduce_mean((model(x) - y) ** 2)
-                gradients = tape.gradient(loss, model.trainable_variables)
-                optimizer.apply(gradients, model.trainable_variables)
-                step.assign_add(1)
-
-        folder = "run"
-        model, optimizer, step, dataset = training_run()
-        manager = tf.train.CheckpointManager(tf.train.Checkpoint(model=model, optimizer=optimizer, step=step, iterator=iter(dataset)), folder, max_to_keep=3)
-        batches = manager.checkpoint.iterator
-        for until in (3, 5):  # a pass is 4 batches: the save is mid-pass
-            train(model, optimizer, step, batches, until)
-            manager.save(checkpoint_number=int(step))
-        train(model, optimizer, step, batches, 7)
-        # Both saves are kept: a damaged newest one has a predecessor.
-        assert manager.checkpoints == ["run/ckpt-3", "run/ckpt-5"]
-        # A new run restores every part from step 5 and goes on to step 7.
-        model2, optimizer2, step2, dataset = training_run()
-        batches2 = iter(dataset)
-        restoring = tf.train.Checkpoint(
-            model=model2, optimizer=optimizer2, step=step2, iterator=batches2
-        )
-        restoring.restore(tf.train.latest_checkpoint(folder)).assert_consumed()
-        assert int(step2) == 5 and int(optimizer2.iterations) == 5
-        train(model2, optimizer2, step2, batches2, 7)
-        resumed = model2.weights + optimizer2.variables
-        for got, want in zip(resumed, model.weights + optimizer.variables):
-            np.testing.assert_array_equal(got.numpy(), want.numpy())
-        # The checkpoint holds the iterator's state under its own key.
-        keys = [key for key, _ in tf.train.list_variables(folder + "/ckpt-5")]
-        assert "iterator/.ATTRIBUTES/ITERATOR_STATE" in keys
-    """,
-    (
-        "layer.seed_generator.state",
-        "tf.train.Checkpoint(model=model, seed=dropout.seed_generator.state)",
-    ): """
-        keras.utils.set_random_seed(0)
-        model = keras.Sequential([keras.Input((8,)), keras.layers.Dropout(0.5)])
-        random = [x for x in model.layers if hasattr(x, "seed_generator")]
-        (dropout,) = random
-        states = [layer.seed_generator.state for layer in random]
-        assert states == [dropout.seed_generator.state]
-        ones = np.ones((1, 8), "float32")
-        model(ones, training=True)
-        prefix = tf.train.Checkpoint(model=model, seed=dropout.seed_generator.state).write("dropout/ckpt")
-        next_mask = model(ones, training=True).numpy()
-        keys = [key for key, _ in tf.train.list_variables(prefix)]
-        assert "seed/.ATTRIBUTES/VARIABLE_VALUE" in keys
-        # The same model without the seed state draws its first mask again.
-        keras.utils.set_random_seed(0)
-        model = keras.Sequential([keras.Input((8,)), keras.layers.Dropout(0.5)])
-        dropout = model.layers[0]
-        first_mask = model(ones, training=True).numpy()
-        restoring = tf.train.Checkpoint(
-            model=model, seed=dropout.seed_generator.state
-        )
-        restoring.read(prefix).assert_consumed()
-        mask = model(ones, training=True).numpy()
-        np.testing.assert_array_equal(mask, next_mask)
-        assert not np.array_equal(first_mask, next_mask)
-    """,
-    (
-        'keras.callbacks.BackupAndRestore(folder, save_freq="epoch", double_checkpoint=True)',
-        "save_freq=N",
-        "fit",
-        "double_checkpoint=True",
-    ): """
-        class Interrupted(Exception):
-            pass
-
-        class InterruptAfter(keras.callbacks.Callback):
-            def on_train_batch_end(self, batch, logs=None):
-                if int(self.model.optimizer.iterations) == 6:
-                    raise Interrupted  # in epoch 1, after its batch 1
-
+# Training that survives
+@case(
+    "tf.train.CheckpointManager(tf.train.Checkpoint(model=model, optimizer=optimizer, step=step, iterator=iter(dataset)), folder, max_to_keep=3)",
+)
+def _():
+    def training_run():
         keras.utils.set_random_seed(0)
         model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-        model.compile(keras.optimizers.SGD(0.01), "mse")
+        optimizer = keras.optimizers.Adam(0.1)
+        optimizer.build(model.trainable_variables)
+        step = tf.Variable(0, dtype=tf.int64)
+        dataset = tf.data.Dataset.from_tensor_slices(regression_data())
+        dataset = dataset.shuffle(16, seed=1).batch(4).repeat()
+        return model, optimizer, step, dataset
 
-        def fit(callbacks):
-            x, y = regression_data()
-            try:  # 2 epochs of 4 batches: 8 optimizer steps
-                model.fit(
-                    x, y, batch_size=4, epochs=2, callbacks=callbacks, verbose=0
-                )
-            except Interrupted:
-                pass
+    def train(model, optimizer, step, batches, until):
+        while step < until:
+            x, y = next(batches)
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean((model(x) - y) ** 2)
+            gradients = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply(gradients, model.trainable_variables)
+            step.assign_add(1)
 
-        N = 1
-        folder = "every-epoch"
-        backups = {
-            folder: lambda: keras.callbacks.BackupAndRestore(folder, save_freq="epoch", double_checkpoint=True),
-            "every-batch": lambda: keras.callbacks.BackupAndRestore(
-                "every-batch", save_freq=N
-            ),
-        }
-        fit([backup() for backup in backups.values()] + [InterruptAfter()])
-        # Each resumed fit starts from its backup's weights, optimizer
-        # variables (the iteration count among them) and epoch.
-        for name, iterations in [("every-epoch", 8), ("every-batch", 10)]:
-            assert pathlib.Path(name, "latest.weights.h5").is_file()
-            fit([backups[name]()])
-            # With save_freq=N, batches 0 and 1 of epoch 1 ran twice.
-            assert int(model.optimizer.iterations) == iterations
-            assert not pathlib.Path(name).exists()
-    """,
-    (
-        "tf.distribute.MultiWorkerMirroredStrategy()",
-        "strategy.run",
-        "tf.train.CheckpointManager",
-        "strategy.extended.should_checkpoint",
-        "folder",
-        'os.path.join(folder, f"workertemp_{task_id}")',
-        "tf.io.gfile.rmtree",
-    ): """
-        import os
+    folder = "run"
+    model, optimizer, step, dataset = training_run()
+    manager = tf.train.CheckpointManager(
+        tf.train.Checkpoint(
+            model=model, optimizer=optimizer, step=step, iterator=iter(dataset)
+        ),
+        folder,
+        max_to_keep=3,
+    )
+    batches = manager.checkpoint.iterator
+    for until in (3, 5):  # a pass is 4 batches: the save is mid-pass
+        train(model, optimizer, step, batches, until)
+        manager.save(checkpoint_number=int(step))
+    train(model, optimizer, step, batches, 7)
+    # Both saves are kept: a damaged newest one has a predecessor.
+    assert manager.checkpoints == ["run/ckpt-3", "run/ckpt-5"]
+    # A new run restores every part from step 5 and goes on to step 7.
+    model2, optimizer2, step2, dataset = training_run()
+    batches2 = iter(dataset)
+    restoring = tf.train.Checkpoint(
+        model=model2, optimizer=optimizer2, step=step2, iterator=batches2
+    )
+    restoring.restore(tf.train.latest_checkpoint(folder)).assert_consumed()
+    assert int(step2) == 5 and int(optimizer2.iterations) == 5
+    train(model2, optimizer2, step2, batches2, 7)
+    resumed = model2.weights + optimizer2.variables
+    for got, want in zip(resumed, model.weights + optimizer.variables):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    # The checkpoint holds the iterator's state under its own key.
+    keys = [key for key, _ in tf.train.list_variables(folder + "/ckpt-5")]
+    assert "iterator/.ATTRIBUTES/ITERATOR_STATE" in keys
 
-        # Without TF_CONFIG: a job of one worker, which is its own chief.
-        strategy = tf.distribute.MultiWorkerMirroredStrategy()
-        assert strategy.extended.should_checkpoint
-        with strategy.scope():
-            keras.utils.set_random_seed(0)
-            model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-            optimizer = keras.optimizers.Adam(0.1)
-            optimizer.build(model.trainable_variables)
-        dataset = tf.data.Dataset.from_tensor_slices(regression_data()).batch(4)
-        batches = iter(strategy.experimental_distribute_dataset(dataset))
 
-        def train_step(iterator):  # eager here; a tf.function in a real job
-            def replica_step(x, y):
-                with tf.GradientTape() as tape:
-                    loss = tf.reduce_mean((model(x) - y) ** 2)
-                gradients = tape.gradient(loss, model.trainable_variables)
-                optimizer.apply(gradients, model.trainable_variables)
-                return loss
+@case(
+    "layer.seed_generator.state",
+    "tf.train.Checkpoint(model=model, seed=dropout.seed_generator.state)",
+)
+def _():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dropout(0.5)])
+    random = [x for x in model.layers if hasattr(x, "seed_generator")]
+    (dropout,) = random
+    states = [layer.seed_generator.state for layer in random]
+    assert states == [dropout.seed_generator.state]
+    ones = np.ones((1, 8), "float32")
+    model(ones, training=True)
+    prefix = tf.train.Checkpoint(
+        model=model, seed=dropout.seed_generator.state
+    ).write("dropout/ckpt")
+    next_mask = model(ones, training=True).numpy()
+    keys = [key for key, _ in tf.train.list_variables(prefix)]
+    assert "seed/.ATTRIBUTES/VARIABLE_VALUE" in keys
+    # The same model without the seed state draws its first mask again.
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dropout(0.5)])
+    dropout = model.layers[0]
+    first_mask = model(ones, training=True).numpy()
+    restoring = tf.train.Checkpoint(
+        model=model, seed=dropout.seed_generator.state
+    )
+    restoring.read(prefix).assert_consumed()
+    mask = model(ones, training=True).numpy()
+    np.testing.assert_array_equal(mask, next_mask)
+    assert not np.array_equal(first_mask, next_mask)
 
-            losses = strategy.run(replica_step, args=next(iterator))
-            return strategy.reduce("SUM", losses, axis=None)
 
-        losses = [float(train_step(batches)) for _ in range(2)]
-        assert int(optimizer.iterations.numpy()) == 2
-        checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
-        folder = "checkpoints"
-        chief = strategy.extended.should_checkpoint
-        for task_id, is_chief in [(0, chief), (1, False)]:  # as if 2 workers
-            directory = folder
-            if not is_chief:
-                directory = os.path.join(folder, f"workertemp_{task_id}")
-            manager = tf.train.CheckpointManager(
-                checkpoint, directory, max_to_keep=1
+@case(
+    'keras.callbacks.BackupAndRestore(folder, save_freq="epoch", double_checkpoint=True)',
+    "save_freq=N",
+    "fit",
+    "double_checkpoint=True",
+)
+def _():
+    class Interrupted(Exception):
+        pass
+
+    class InterruptAfter(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if int(self.model.optimizer.iterations) == 6:
+                raise Interrupted  # in epoch 1, after its batch 1
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(0.01), "mse")
+
+    def fit(callbacks):
+        x, y = regression_data()
+        try:  # 2 epochs of 4 batches: 8 optimizer steps
+            model.fit(
+                x, y, batch_size=4, epochs=2, callbacks=callbacks, verbose=0
             )
-            saved = manager.save()
-            if not is_chief:
-                assert saved == "checkpoints/workertemp_1/ckpt-2"
-                tf.io.gfile.rmtree(directory)
-        assert sorted(os.listdir(folder)) == [
-            "checkpoint", "ckpt-1.data-00000-of-00001", "ckpt-1.index"
-        ]
-    """,
-    (
-        "tf.distribute.experimental.ParameterServerStrategy",
-        "tf.distribute.experimental.coordinator.ClusterCoordinator",
-        "checkpoint.write(prefix)",
-        "experimental_io_device=None",
-        "tf.train.CheckpointOptions",
-        "prefix",
-    ): """
-        import inspect
+        except Interrupted:
+            pass
 
-        # Both need a running cluster (chapter 16): only their signatures.
-        strategy = tf.distribute.experimental.ParameterServerStrategy
-        parameters = inspect.signature(strategy).parameters
-        assert list(parameters)[0] == "cluster_resolver"
-        coordinator = tf.distribute.experimental.coordinator.ClusterCoordinator
-        assert list(inspect.signature(coordinator).parameters) == ["strategy"]
-        checkpoint = tf.train.Checkpoint(step=tf.Variable(10))
-        prefix = "coordinator/ckpt"
-        assert checkpoint.write(prefix) == prefix
-        reader = tf.train.load_checkpoint(prefix)
-        assert reader.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE") == 10
-        # No I/O device by default: each shard is saved on the device of the
-        # task that holds its variables.
-        assert tf.train.CheckpointOptions().experimental_io_device is None
-        options = tf.train.CheckpointOptions(experimental_io_device=None)
-        assert checkpoint.write(prefix, options=options) == prefix
-    """,
-    (
-        "options = tf.train.CheckpointOptions(experimental_sharding_callback=tf.train.experimental.MaxShardSizePolicy(max_shard_size=1_000_000))",
-        "checkpoint.write(prefix, options=options)",
-        "tf.train.experimental.ShardByTaskPolicy()",
-        ".data",
-    ): """
-        values = np.arange(600_000, dtype="float32")  # 2.4 MB
-        checkpoint = tf.train.Checkpoint(
-            a=tf.Variable(values), b=tf.Variable(values[::-1])
+    N = 1
+    folder = "every-epoch"
+    backups = {
+        folder: lambda: keras.callbacks.BackupAndRestore(
+            folder, save_freq="epoch", double_checkpoint=True
+        ),
+        "every-batch": lambda: keras.callbacks.BackupAndRestore(
+            "every-batch", save_freq=N
+        ),
+    }
+    fit([backup() for backup in backups.values()] + [InterruptAfter()])
+    # Each resumed fit starts from its backup's weights, optimizer
+    # variables (the iteration count among them) and epoch.
+    for name, iterations in [("every-epoch", 8), ("every-batch", 10)]:
+        assert pathlib.Path(name, "latest.weights.h5").is_file()
+        fit([backups[name]()])
+        # With save_freq=N, batches 0 and 1 of epoch 1 ran twice.
+        assert int(model.optimizer.iterations) == iterations
+        assert not pathlib.Path(name).exists()
+
+
+@case(
+    "tf.distribute.MultiWorkerMirroredStrategy()",
+    "strategy.run",
+    "tf.train.CheckpointManager",
+    "strategy.extended.should_checkpoint",
+    "folder",
+    'os.path.join(folder, f"workertemp_{task_id}")',
+    "tf.io.gfile.rmtree",
+)
+def _():
+    # Without TF_CONFIG: a job of one worker, which is its own chief.
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    assert strategy.extended.should_checkpoint
+    with strategy.scope():
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        optimizer = keras.optimizers.Adam(0.1)
+        optimizer.build(model.trainable_variables)
+    dataset = tf.data.Dataset.from_tensor_slices(regression_data()).batch(4)
+    batches = iter(strategy.experimental_distribute_dataset(dataset))
+
+    def train_step(iterator):  # eager here; a tf.function in a real job
+        def replica_step(x, y):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean((model(x) - y) ** 2)
+            gradients = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply(gradients, model.trainable_variables)
+            return loss
+
+        losses = strategy.run(replica_step, args=next(iterator))
+        return strategy.reduce("SUM", losses, axis=None)
+
+    losses = [float(train_step(batches)) for _ in range(2)]
+    assert np.isfinite(losses).all()
+    assert int(optimizer.iterations.numpy()) == 2
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
+    folder = "checkpoints"
+    chief = strategy.extended.should_checkpoint
+    for task_id, is_chief in [(0, chief), (1, False)]:  # as if 2 workers
+        directory = folder
+        if not is_chief:
+            directory = os.path.join(folder, f"workertemp_{task_id}")
+        manager = tf.train.CheckpointManager(
+            checkpoint, directory, max_to_keep=1
         )
-        # By default, and with the default policy named, one .data file for
-        # the one task of this process.
-        by_task = tf.train.CheckpointOptions(
-            experimental_sharding_callback=tf.train.experimental.ShardByTaskPolicy()
+        saved = manager.save()
+        if not is_chief:
+            assert saved == "checkpoints/workertemp_1/ckpt-2"
+            tf.io.gfile.rmtree(directory)
+    assert sorted(os.listdir(folder)) == [
+        "checkpoint",
+        "ckpt-1.data-00000-of-00001",
+        "ckpt-1.index",
+    ]
+
+
+@case(
+    "tf.distribute.experimental.ParameterServerStrategy",
+    "tf.distribute.experimental.coordinator.ClusterCoordinator",
+    "checkpoint.write(prefix)",
+    "experimental_io_device=None",
+    "tf.train.CheckpointOptions",
+    "prefix",
+)
+def _():
+    # Both need a running cluster (chapter 16): only their signatures.
+    strategy = tf.distribute.experimental.ParameterServerStrategy
+    parameters = inspect.signature(strategy).parameters
+    assert list(parameters)[0] == "cluster_resolver"
+    coordinator = tf.distribute.experimental.coordinator.ClusterCoordinator
+    assert list(inspect.signature(coordinator).parameters) == ["strategy"]
+    checkpoint = tf.train.Checkpoint(step=tf.Variable(10))
+    prefix = "coordinator/ckpt"
+    assert checkpoint.write(prefix) == prefix
+    reader = tf.train.load_checkpoint(prefix)
+    assert reader.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE") == 10
+    # No I/O device by default: each shard is saved on the device of the
+    # task that holds its variables.
+    assert tf.train.CheckpointOptions().experimental_io_device is None
+    options = tf.train.CheckpointOptions(experimental_io_device=None)
+    assert checkpoint.write(prefix, options=options) == prefix
+
+
+@case(
+    "options = tf.train.CheckpointOptions(experimental_sharding_callback=tf.train.experimental.MaxShardSizePolicy(max_shard_size=1_000_000))",
+    "checkpoint.write(prefix, options=options)",
+    "tf.train.experimental.ShardByTaskPolicy()",
+    ".data",
+)
+def _():
+    values = np.arange(600_000, dtype="float32")  # 2.4 MB
+    checkpoint = tf.train.Checkpoint(
+        a=tf.Variable(values), b=tf.Variable(values[::-1])
+    )
+    # By default, and with the default policy named, one .data file for
+    # the one task of this process.
+    by_task = tf.train.CheckpointOptions(
+        experimental_sharding_callback=tf.train.experimental.ShardByTaskPolicy()
+    )
+    checkpoint.write("default/ckpt")
+    checkpoint.write("by-task/ckpt", options=by_task)
+    for folder in ("default", "by-task"):
+        data = pathlib.Path(folder).glob("ckpt.data-*")
+        assert [path.name for path in data] == ["ckpt.data-00000-of-00001"]
+    options = tf.train.CheckpointOptions(
+        experimental_sharding_callback=tf.train.experimental.MaxShardSizePolicy(
+            max_shard_size=1_000_000
         )
-        checkpoint.write("default/ckpt")
-        checkpoint.write("by-task/ckpt", options=by_task)
-        for folder in ("default", "by-task"):
-            data = pathlib.Path(folder).glob("ckpt.data-*")
-            assert [path.name for path in data] == ["ckpt.data-00000-of-00001"]
-        options = tf.train.CheckpointOptions(experimental_sharding_callback=tf.train.experimental.MaxShardSizePolicy(max_shard_size=1_000_000))
-        prefix = "sharded/ckpt"
-        checkpoint.write(prefix, options=options)
-        shards = pathlib.Path("sharded").glob("ckpt.data-*")
-        sizes = [path.stat().st_size for path in shards]
-        assert len(sizes) > 4 and max(sizes) <= 1_000_000
-        # Reading needs no option.
-        zeros = np.zeros_like(values)
-        other = tf.train.Checkpoint(a=tf.Variable(zeros), b=tf.Variable(zeros))
-        other.read(prefix).assert_consumed()
-        np.testing.assert_array_equal(other.b.numpy(), values[::-1])
-    """,
-}
+    )
+    prefix = "sharded/ckpt"
+    checkpoint.write(prefix, options=options)
+    shards = pathlib.Path("sharded").glob("ckpt.data-*")
+    sizes = [path.stat().st_size for path in shards]
+    assert len(sizes) > 4 and max(sizes) <= 1_000_000
+    # Reading needs no option.
+    zeros = np.zeros_like(values)
+    other = tf.train.Checkpoint(a=tf.Variable(zeros), b=tf.Variable(zeros))
+    other.read(prefix).assert_consumed()
+    np.testing.assert_array_equal(other.b.numpy(), values[::-1])
+
 
 # The TF1 column, where running it is cheap. Not every TF1 snippet has one.
-TF1_CASES = {
-    (
-        "tf1.global_variables_initializer()",
-        "sess.run(init_op)",
-        "tf1.Session",
-    ): """
-        with tf.Graph().as_default():
-            v = tf1.Variable(3.0)
-            init_op = tf1.global_variables_initializer()
-            with tf1.Session() as sess:
-                sess.run(init_op)
-                assert sess.run(v) == 3.0
-    """,
-    (
-        'tf1.train.Saver().save(sess, "mymodel/model.ckpt")',
-        "tf1.train.latest_checkpoint(folder)",
-        "saver.restore(sess, prefix)",
-    ): """
-        with tf.Graph().as_default():
+@tf1_case(
+    "tf1.global_variables_initializer()",
+    "sess.run(init_op)",
+    "tf1.Session",
+)
+def _():
+    with tf.Graph().as_default():
+        v = tf1.Variable(3.0)
+        init_op = tf1.global_variables_initializer()
+        with tf1.Session() as sess:
+            sess.run(init_op)
+            assert sess.run(v) == 3.0
+
+
+@tf1_case(
+    'tf1.train.Saver().save(sess, "mymodel/model.ckpt")',
+    "tf1.train.latest_checkpoint(folder)",
+    "saver.restore(sess, prefix)",
+)
+def _():
+    with tf.Graph().as_default():
+        v = tf1.Variable(3.0, name="v")
+        with tf1.Session() as sess:
+            sess.run(v.initializer)
+            tf1.train.Saver().save(sess, "mymodel/model.ckpt")
+    folder = "mymodel"
+    prefix = tf1.train.latest_checkpoint(folder)
+    with tf.Graph().as_default():
+        v = tf1.Variable(0.0, name="v")
+        saver = tf1.train.Saver()
+        with tf1.Session() as sess:
+            saver.restore(sess, prefix)
+            assert sess.run(v) == 3.0
+
+
+@tf1_case(
+    "sess.run(tf1.assign(v, 10))",
+)
+def _():
+    with tf.Graph().as_default():
+        v = tf1.Variable(0.0)
+        with tf1.Session() as sess:
+            sess.run(v.initializer)
+            sess.run(tf1.assign(v, 10))
+            assert sess.run(v) == 10.0
+
+
+@tf1_case(
+    'tf1.train.Saver({"v/ExponentialMovingAverage": v})',
+)
+def _():
+    prefix = tf1_checkpoint("ema")
+    with tf.Graph().as_default():
+        v = tf1.Variable(0.0, name="v")
+        saver = tf1.train.Saver({"v/ExponentialMovingAverage": v})
+        with tf1.Session() as sess:
+            saver.restore(sess, prefix)
+            assert sess.run(v) == np.float32(0.099999905)
+
+
+@tf1_case(
+    "tf1.train.Saver(max_to_keep=2)",
+    "saver.save(sess, prefix, global_step=step)",
+)
+def _():
+    with tf.Graph().as_default():
+        v = tf1.Variable(3.0, name="v")
+        saver = tf1.train.Saver(max_to_keep=2)
+        with tf1.Session() as sess:
+            sess.run(v.initializer)
+            prefix = "rolling/model.ckpt"
+            for step in (100, 200, 300):
+                saver.save(sess, prefix, global_step=step)
+    kept = sorted(p.name for p in pathlib.Path("rolling").glob("*.index"))
+    assert kept == ["model.ckpt-200.index", "model.ckpt-300.index"]
+
+
+@tf1_case(
+    'tf1.train.import_meta_graph("model.ckpt.meta")',
+    'get_tensor_by_name("add:0")',
+)
+def _():
+    with tf.Graph().as_default():
+        v1 = tf1.Variable([1.0], name="v1")
+        v2 = tf1.Variable([2.0], name="v2")
+        v1 + v2
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            tf1.train.Saver().save(sess, "model.ckpt")
+    with tf.Graph().as_default() as graph:
+        saver = tf1.train.import_meta_graph("model.ckpt.meta")
+        with tf1.Session() as sess:
+            saver.restore(sess, "model.ckpt")
+            assert sess.run(graph.get_tensor_by_name("add:0")) == [3.0]
+
+
+@tf1_case(
+    'tf1.train.Saver({"v1": other_v1, "v2": other_v2})',
+    "tf1.global_variables()",
+    "tf1.trainable_variables()",
+)
+def _():
+    prefix = tf1_checkpoint("two_variables")
+    with tf.Graph().as_default():
+        other_v1 = tf1.Variable([0.0], name="other_v1")
+        other_v2 = tf1.Variable([0.0], name="other_v2")
+        tf1.Variable(0, name="step", trainable=False)
+        assert len(tf1.global_variables()) == 3
+        assert len(tf1.trainable_variables()) == 2
+        saver = tf1.train.Saver({"v1": other_v1, "v2": other_v2})
+        with tf1.Session() as sess:
+            saver.restore(sess, prefix)
+            assert sess.run([other_v1, other_v2]) == [[1.0], [2.0]]
+
+
+@tf1_case(
+    "ema = tf1.train.ExponentialMovingAverage(0.99)",
+    "ema.apply(var_list)",
+    "ema.apply",
+    "ema.average(v)",
+    "tf1.train.Saver()",
+    "v/ExponentialMovingAverage",
+    "v",
+    "tf1.train.Saver(ema.variables_to_restore())",
+)
+def _():
+    with tf.Graph().as_default():
+        v = tf1.Variable(0.0, name="v")
+        ema = tf1.train.ExponentialMovingAverage(0.99)
+        var_list = [v]
+        update = ema.apply(var_list)
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            sess.run(tf1.assign(v, 10.0))
+            sess.run(update)
+            assert sess.run(ema.average(v)) == np.float32(0.099999905)
+            prefix = tf1.train.Saver().save(sess, "ema/model.ckpt")
+    keys = [key for key, _ in tf.train.list_variables(prefix)]
+    assert keys == ["v", "v/ExponentialMovingAverage"]
+    with tf.Graph().as_default():
+        v = tf1.Variable(0.0, name="v")
+        ema = tf1.train.ExponentialMovingAverage(0.99)
+        saver = tf1.train.Saver(ema.variables_to_restore())
+        with tf1.Session() as sess:
+            saver.restore(sess, prefix)
+            assert sess.run(v) == np.float32(0.099999905)
+
+
+@tf1_case(
+    "tf1.gfile.GFile",
+    "tf1.gfile.FastGFile",
+)
+def _():
+    with tf1.gfile.GFile("data.bin", "wb") as f:
+        f.write(b"graph")
+    assert tf1.gfile.FastGFile("data.bin", "rb").read() == b"graph"
+
+
+@tf1_case(
+    "tf1.GraphDef().ParseFromString(data)",
+    'tf1.import_graph_def(graph_def, return_elements=["add:0"])',
+)
+def _():
+    data = frozen_graph_bytes()
+    graph_def = tf1.GraphDef()
+    assert tf1.GraphDef().ParseFromString(data) == len(data)
+    graph_def.ParseFromString(data)
+    with tf.Graph().as_default():
+        (add,) = tf1.import_graph_def(graph_def, return_elements=["add:0"])
+        with tf1.Session() as sess:
+            assert sess.run(add) == [3.0]
+
+
+@tf1_case(
+    'tf1.graph_util.convert_variables_to_constants(sess, graph_def, ["add"])',
+)
+def _():
+    with tf.Graph().as_default():
+        v1 = tf1.Variable([1.0], name="v1")
+        v2 = tf1.Variable([2.0], name="v2")
+        v1 + v2
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            graph_def = sess.graph.as_graph_def()
+            frozen = tf1.graph_util.convert_variables_to_constants(
+                sess, graph_def, ["add"]
+            )
+    assert {node.op for node in frozen.node} == {"Const", "Identity", "AddV2"}
+
+
+# Training that survives
+@tf1_case(
+    "tf1.train.Saver().save(sess, prefix, global_step=step)",
+)
+def _():
+    with tf.Graph().as_default():
+        step = tf1.train.get_or_create_global_step()
+        with tf1.Session() as sess:
+            sess.run(tf1.assign(step, 13))
+            prefix = "run/model.ckpt"
+            saved = tf1.train.Saver().save(sess, prefix, global_step=step)
+    assert saved == "run/model.ckpt-13"
+    assert tf.train.load_checkpoint(saved).get_tensor("global_step") == 13
+
+
+@tf1_case(
+    "tf1.train.replica_device_setter(ps_tasks=2)",
+)
+def _():
+    with tf.Graph().as_default():
+        with tf1.device(tf1.train.replica_device_setter(ps_tasks=2)):
+            variables = [tf1.Variable(0.0) for _ in range(3)]
+            total = tf1.add_n(variables)
+    assert [v.device for v in variables] == [
+        "/job:ps/task:0",
+        "/job:ps/task:1",
+        "/job:ps/task:0",
+    ]
+    assert total.device == "/job:worker"
+
+
+@tf1_case(
+    "tf1.train.Saver(sharded=True)",
+)
+def _():
+    # One .data file per device: two CPU devices, two files.
+    with tf.Graph().as_default():
+        with tf1.device("/cpu:0"):
             v = tf1.Variable(3.0, name="v")
-            with tf1.Session() as sess:
-                sess.run(v.initializer)
-                tf1.train.Saver().save(sess, "mymodel/model.ckpt")
-        folder = "mymodel"
-        prefix = tf1.train.latest_checkpoint(folder)
-        with tf.Graph().as_default():
-            v = tf1.Variable(0.0, name="v")
-            saver = tf1.train.Saver()
-            with tf1.Session() as sess:
-                saver.restore(sess, prefix)
-                assert sess.run(v) == 3.0
-    """,
-    "sess.run(tf1.assign(v, 10))": """
-        with tf.Graph().as_default():
-            v = tf1.Variable(0.0)
-            with tf1.Session() as sess:
-                sess.run(v.initializer)
-                sess.run(tf1.assign(v, 10))
-                assert sess.run(v) == 10.0
-    """,
-    'tf1.train.Saver({"v/ExponentialMovingAverage": v})': """
-        prefix = tf1_prefix("ema")
-        with tf.Graph().as_default():
-            v = tf1.Variable(0.0, name="v")
-            saver = tf1.train.Saver({"v/ExponentialMovingAverage": v})
-            with tf1.Session() as sess:
-                saver.restore(sess, prefix)
-                assert sess.run(v) == np.float32(0.099999905)
-    """,
-    (
-        "tf1.train.Saver(max_to_keep=2)",
-        "saver.save(sess, prefix, global_step=step)",
-    ): """
-        with tf.Graph().as_default():
-            v = tf1.Variable(3.0, name="v")
-            saver = tf1.train.Saver(max_to_keep=2)
-            with tf1.Session() as sess:
-                sess.run(v.initializer)
-                prefix = "rolling/model.ckpt"
-                for step in (100, 200, 300):
-                    saver.save(sess, prefix, global_step=step)
-        kept = sorted(p.name for p in pathlib.Path("rolling").glob("*.index"))
-        assert kept == ["model.ckpt-200.index", "model.ckpt-300.index"]
-    """,
-    (
-        'tf1.train.import_meta_graph("model.ckpt.meta")',
-        'get_tensor_by_name("add:0")',
-    ): """
-        with tf.Graph().as_default():
-            v1 = tf1.Variable([1.0], name="v1")
-            v2 = tf1.Variable([2.0], name="v2")
-            v1 + v2
-            with tf1.Session() as sess:
-                sess.run(tf1.global_variables_initializer())
-                tf1.train.Saver().save(sess, "model.ckpt")
-        with tf.Graph().as_default() as graph:
-            saver = tf1.train.import_meta_graph("model.ckpt.meta")
-            with tf1.Session() as sess:
-                saver.restore(sess, "model.ckpt")
-                assert sess.run(graph.get_tensor_by_name("add:0")) == [3.0]
-    """,
-    (
-        'tf1.train.Saver({"v1": other_v1, "v2": other_v2})',
-        "tf1.global_variables()",
-        "tf1.trainable_variables()",
-    ): """
-        prefix = tf1_prefix("two_variables")
-        with tf.Graph().as_default():
-            other_v1 = tf1.Variable([0.0], name="other_v1")
-            other_v2 = tf1.Variable([0.0], name="other_v2")
-            tf1.Variable(0, name="step", trainable=False)
-            assert len(tf1.global_variables()) == 3
-            assert len(tf1.trainable_variables()) == 2
-            saver = tf1.train.Saver({"v1": other_v1, "v2": other_v2})
-            with tf1.Session() as sess:
-                saver.restore(sess, prefix)
-                assert sess.run([other_v1, other_v2]) == [[1.0], [2.0]]
-    """,
-    (
-        "ema = tf1.train.ExponentialMovingAverage(0.99)",
-        "ema.apply(var_list)",
-        "ema.apply",
-        "ema.average(v)",
-        "tf1.train.Saver()",
-        "v/ExponentialMovingAverage",
-        "v",
-        "tf1.train.Saver(ema.variables_to_restore())",
-    ): """
-        with tf.Graph().as_default():
-            v = tf1.Variable(0.0, name="v")
-            ema = tf1.train.ExponentialMovingAverage(0.99)
-            var_list = [v]
-            update = ema.apply(var_list)
-            with tf1.Session() as sess:
-                sess.run(tf1.global_variables_initializer())
-                sess.run(tf1.assign(v, 10.0))
-                sess.run(update)
-                assert sess.run(ema.average(v)) == np.float32(0.099999905)
-                prefix = tf1.train.Saver().save(sess, "ema/model.ckpt")
-        keys = [key for key, _ in tf.train.list_variables(prefix)]
-        assert keys == ["v", "v/ExponentialMovingAverage"]
-        with tf.Graph().as_default():
-            v = tf1.Variable(0.0, name="v")
-            ema = tf1.train.ExponentialMovingAverage(0.99)
-            saver = tf1.train.Saver(ema.variables_to_restore())
-            with tf1.Session() as sess:
-                saver.restore(sess, prefix)
-                assert sess.run(v) == np.float32(0.099999905)
-    """,
-    ("tf1.gfile.GFile", "tf1.gfile.FastGFile"): """
-        with tf1.gfile.GFile("data.bin", "wb") as f:
-            f.write(b"graph")
-        assert tf1.gfile.FastGFile("data.bin", "rb").read() == b"graph"
-    """,
-    (
-        "tf1.GraphDef().ParseFromString(data)",
-        'tf1.import_graph_def(graph_def, return_elements=["add:0"])',
-    ): """
-        data = frozen_graph_bytes()
-        graph_def = tf1.GraphDef()
-        assert tf1.GraphDef().ParseFromString(data) == len(data)
-        graph_def.ParseFromString(data)
-        with tf.Graph().as_default():
-            (add,) = tf1.import_graph_def(graph_def, return_elements=["add:0"])
-            with tf1.Session() as sess:
-                assert sess.run(add) == [3.0]
-    """,
-    'tf1.graph_util.convert_variables_to_constants(sess, graph_def, ["add"])': """
-        with tf.Graph().as_default():
-            v1 = tf1.Variable([1.0], name="v1")
-            v2 = tf1.Variable([2.0], name="v2")
-            v1 + v2
-            with tf1.Session() as sess:
-                sess.run(tf1.global_variables_initializer())
-                graph_def = sess.graph.as_graph_def()
-                frozen = tf1.graph_util.convert_variables_to_constants(sess, graph_def, ["add"])
-        assert {node.op for node in frozen.node} == {"Const", "Identity", "AddV2"}
-    """,
-    # Training that survives
-    "tf1.train.Saver().save(sess, prefix, global_step=step)": """
-        with tf.Graph().as_default():
-            step = tf1.train.get_or_create_global_step()
-            with tf1.Session() as sess:
-                sess.run(tf1.assign(step, 13))
-                prefix = "run/model.ckpt"
-                saved = tf1.train.Saver().save(sess, prefix, global_step=step)
-        assert saved == "run/model.ckpt-13"
-        assert tf.train.load_checkpoint(saved).get_tensor("global_step") == 13
-    """,
-    "tf1.train.replica_device_setter(ps_tasks=2)": """
-        with tf.Graph().as_default():
-            with tf1.device(tf1.train.replica_device_setter(ps_tasks=2)):
-                variables = [tf1.Variable(0.0) for _ in range(3)]
-                total = tf1.add_n(variables)
-        assert [v.device for v in variables] == [
-            "/job:ps/task:0", "/job:ps/task:1", "/job:ps/task:0"
-        ]
-        assert total.device == "/job:worker"
-    """,
-    "tf1.train.Saver(sharded=True)": """
-        # One .data file per device: two CPU devices, two files.
-        with tf.Graph().as_default():
-            with tf1.device("/cpu:0"):
-                v = tf1.Variable(3.0, name="v")
-            with tf1.device("/cpu:1"):
-                w = tf1.Variable(4.0, name="w")
-            saver = tf1.train.Saver(sharded=True)
-            config = tf1.ConfigProto(device_count={"CPU": 2})
-            with tf1.Session(config=config) as sess:
-                sess.run([v.initializer, w.initializer])
-                prefix = saver.save(sess, "model.ckpt")
-        assert saver.saver_def.sharded
-        data = sorted(path.name for path in pathlib.Path().glob("model.ckpt.data-*"))
-        assert data == ["model.ckpt.data-00000-of-00002", "model.ckpt.data-00001-of-00002"]
-        reader = tf.train.load_checkpoint(prefix)
-        assert reader.get_tensor("v") == 3.0 and reader.get_tensor("w") == 4.0
-    """,
-}
+        with tf1.device("/cpu:1"):
+            w = tf1.Variable(4.0, name="w")
+        saver = tf1.train.Saver(sharded=True)
+        config = tf1.ConfigProto(device_count={"CPU": 2})
+        with tf1.Session(config=config) as sess:
+            sess.run([v.initializer, w.initializer])
+            prefix = saver.save(sess, "model.ckpt")
+    assert saver.saver_def.sharded
+    data = sorted(
+        path.name for path in pathlib.Path().glob("model.ckpt.data-*")
+    )
+    assert data == [
+        "model.ckpt.data-00000-of-00002",
+        "model.ckpt.data-00001-of-00002",
+    ]
+    reader = tf.train.load_checkpoint(prefix)
+    assert reader.get_tensor("v") == 3.0 and reader.get_tensor("w") == 4.0
 
 
 def _cells(line):
@@ -859,11 +1100,7 @@ def cheatsheet_snippets(text, columns):
 
 
 def _by_snippet(cases):
-    table = {}
-    for snippets in cases:
-        for snippet in (snippets,) if isinstance(snippets, str) else snippets:
-            table[snippet] = snippets
-    return table
+    return {snippet: snippets for snippets in cases for snippet in snippets}
 
 
 TEXT = CHEATSHEET.read_text(encoding="utf-8")
@@ -885,7 +1122,7 @@ def test_every_snippet_has_a_case():
     ]
     assert not missing, (
         "snippets of book/cheatsheet.md that no case in "
-        "tests/test_cheatsheet.py runs; add them to CASES:\n"
+        "tests/test_cheatsheet.py runs; add a @case for them:\n"
         + "\n".join(missing)
     )
 
@@ -900,59 +1137,74 @@ def test_every_case_is_in_the_cheatsheet():
     assert not gone, f"cases for snippets no longer in the cheat sheet: {gone}"
 
 
-def _run(snippets, code, tmp_path, monkeypatch):
-    import keras
-    import numpy as np
-    import tensorflow as tf
+def case_body(function):
+    """The source of a case's body, without its decorator and `def` line
+    (which name the snippets, so they would always match)."""
+    source = textwrap.dedent(inspect.getsource(function))
+    (definition,) = ast.parse(source).body
+    lines = source.splitlines(keepends=True)
+    return "".join(lines[definition.body[0].lineno - 1 :])
 
-    code = textwrap.dedent(code)
-    for snippet in (snippets,) if isinstance(snippets, str) else snippets:
-        assert snippet in code, f"the case does not run {snippet!r}"
-    assert "assert " in code, "a case checks a value"
+
+def unwrapped(code):
+    """`code` without whitespace and without a comma before a closing
+    bracket: a snippet that is one long line on the page matches the lines
+    `ruff format` broke it into, trailing comma included."""
+    return re.sub(r",(?=[)\]}])", "", re.sub(r"\s+", "", code))
+
+
+def test_unwrapped_matches_what_the_formatter_made():
+    formatted = """
+        prefix = tf.train.Checkpoint(
+            model_weights=[w, b],
+            averaged_weights=[ema.average(w), ema.average(b)],
+        ).write("many/ckpt")
+    """
+    snippet = (
+        "tf.train.Checkpoint(model_weights=[w, b], "
+        "averaged_weights=[ema.average(w), ema.average(b)])"
+    )
+    assert unwrapped(snippet) in unwrapped(formatted)
+    assert unwrapped("ema.average(v)") not in unwrapped(formatted)
+
+
+def _run(snippets, function, tmp_path, monkeypatch):
+    body = case_body(function)
+    for snippet in snippets:
+        assert unwrapped(snippet) in unwrapped(body), (
+            f"the case does not run {snippet!r}"
+        )
+    assert "assert " in body, "a case checks a value"
     monkeypatch.chdir(tmp_path)
-    if "keras" in code:
+    if "keras" in body:
         # Fresh layer names. Without the garbage collection it would also
         # run (most of the cost, in a process this full), only here.
         keras.backend.clear_session(free_memory=False)
-    namespace = {
-        "tf": tf,
-        "tf1": tf.compat.v1,
-        "np": np,
-        "keras": keras,
-        "pathlib": __import__("pathlib"),
-        "pytest": pytest,
-        "shutil": __import__("shutil"),
-        "FIXTURES": FIXTURES,
-    }
-    exec(compile(PRELUDE, "<prelude>", "exec"), namespace)
-    exec(compile(code, "<case>", "exec"), namespace)
-    iterators = (tf.data.Iterator, tf.distribute.DistributedIterator)
-    if any(isinstance(value, iterators) for value in namespace.values()):
+    function()
+    if "iter(" in body:
         # A tf.data iterator in a reference cycle goes only when the garbage
         # collector runs, and its destructor waits for its prefetch threads.
         # Left to pytest's collection at the end of the run, that wait held
         # the worker's exit for 4 s or more, up to xdist's 10-s kill; made
-        # here, while its strategy and dataset are alive, it does not wait.
-        namespace.clear()
+        # here, right after the case, it does not wait.
         gc.collect()
 
 
 def _case_id(snippets):
-    first = snippets if isinstance(snippets, str) else snippets[0]
-    return first[:40]
+    return snippets[0][:40]
 
 
 @pytest.mark.parametrize(
     "snippets", list(CASES), ids=[_case_id(s) for s in CASES]
 )
-def test_tf2_snippet_runs(snippets, tmp_path, monkeypatch):
+def test_tf2_snippet_runs(snippets, _tensorflow, tmp_path, monkeypatch):
     _run(snippets, CASES[snippets], tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize(
     "snippets", list(TF1_CASES), ids=[_case_id(s) for s in TF1_CASES]
 )
-def test_tf1_snippet_runs(snippets, tmp_path, monkeypatch):
+def test_tf1_snippet_runs(snippets, _tensorflow, tmp_path, monkeypatch):
     _run(snippets, TF1_CASES[snippets], tmp_path, monkeypatch)
 
 
