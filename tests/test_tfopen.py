@@ -617,21 +617,65 @@ def test_bad_input_gets_one_line_and_exit_2(tmp_path):
                 cwd=ROOT,
                 capture_output=True,
                 text=True,
-                env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+                env=as_a_reader_runs_it(),
             )
             assert done.returncode == 2, (label, command[0], done.stderr)
-            lines = [
-                line
-                for line in done.stderr.splitlines()
-                if line.startswith("tfopen:")
-            ]
-            assert len(lines) == 1 and message in lines[0], (
-                label,
-                done.stderr,
-            )
-            assert "Traceback" not in done.stderr, (label, done.stderr)
+            # One line: no traceback, and no log line of TensorFlow's.
+            lines = done.stderr.splitlines()
+            assert len(lines) == 1, (label, done.stderr)
+            assert lines[0].startswith("tfopen:") and message in lines[0]
             assert done.stdout == ""
     assert not (tmp_path / "o").exists()
+
+
+def as_a_reader_runs_it():
+    """The environment without the suite's settings of TensorFlow's."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TF_CPP_", "TF_ENABLE_ONEDNN"))
+    }
+
+
+def test_run_fetches_the_tensors_a_reader_names(tmp_path):
+    frozen = FIXTURES / "keras2.2-tf1.15" / "frozen" / "model.pb"
+    x = np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3)
+    default = tfopen.load(frozen)(x)
+    model = tfopen.load(frozen, outputs=["W", "MatMul", "y"])
+    assert model.output_names == ["W", "MatMul", "y"]
+    got = model(x)
+    np.testing.assert_allclose(got["MatMul"], x @ got["W"], rtol=1e-6)
+    np.testing.assert_array_equal(got["y"], default["y"])
+    np.save(tmp_path / "x.npy", x)
+    command = ["run", str(frozen), "--input", f"x={tmp_path / 'x.npy'}"]
+    for extra, message in (
+        (["--output", "hidden/Relu"], "no tensor hidden/Relu:0 in the graph"),
+        (["--output", "W"], None),
+    ):
+        done = subprocess.run(
+            [PYTHON, "-m", "tfopen", *command, *extra, "--out", tmp_path],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env=as_a_reader_runs_it(),
+        )
+        if message is None:
+            assert done.returncode == 0 and done.stderr == "", done.stderr
+            assert sorted(p.name for p in tmp_path.glob("*.npy")) == [
+                "W.npy",
+                "x.npy",
+            ]
+        else:
+            assert done.returncode == 2
+            assert done.stderr.splitlines() == [
+                f"tfopen: {message} (tfopen inspect lists its inputs and "
+                "outputs)"
+            ]
+
+
+def test_output_names_are_for_graphs_without_signatures():
+    with pytest.raises(tfopen.TfopenError, match="graphs without signatures"):
+        tfopen.load(FIXTURES / "tf2.10" / "lstm.h5", outputs=["dense"])
 
 
 def test_inspect_of_a_keras_file_imports_no_tensorflow():
@@ -800,3 +844,71 @@ def test_the_table_of_builtin_layers_is_what_tf_keras_has():
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
     assert result.returncode == 0, result.stderr[-500:]
+
+
+def cudnn_gru_numpy(x, kernel, recurrent_kernel, bias):
+    """cuDNN's GRU on the parameters as Keras 2.2's CuDNNGRU hands them
+    over: gates z, r, h in the kernels' columns, each gate's slice read back
+    as a (units, inputs) matrix (a reshape, not a transpose, as for
+    CuDNNLSTM: tools/fixtures/make_keras22.py), an input and a recurrent
+    bias per gate, and the reset gate applied after the recurrent product."""
+    units = recurrent_kernel.shape[0]
+
+    def gates(matrix, columns):
+        return [
+            matrix[:, k * units : (k + 1) * units].reshape(units, columns)
+            for k in range(3)
+        ]
+
+    w, r = gates(kernel, kernel.shape[0]), gates(recurrent_kernel, units)
+    bw, br = np.split(bias[: 3 * units], 3), np.split(bias[3 * units :], 3)
+    h = np.zeros((x.shape[0], units))
+    for t in range(x.shape[1]):
+        xt = x[:, t]
+        z = 1 / (1 + np.exp(-(xt @ w[0].T + bw[0] + h @ r[0].T + br[0])))
+        reset = 1 / (1 + np.exp(-(xt @ w[1].T + bw[1] + h @ r[1].T + br[1])))
+        n = np.tanh(xt @ w[2].T + bw[2] + reset * (h @ r[2].T + br[2]))
+        h = z * h + (1 - z) * n
+    return h
+
+
+def test_a_cudnn_gru_runs_as_a_gru(tmp_path):
+    # No fixture holds a CuDNNGRU: this file is the CuDNNLSTM fixture with
+    # its layer made a CuDNNGRU of new weights, as Keras 2.2 lays them out.
+    import h5py
+
+    path = tmp_path / "cudnn_gru.h5"
+    path.write_bytes(
+        (FIXTURES / "keras2.2-tf1.15" / "cudnn_lstm.h5").read_bytes()
+    )
+    rng = np.random.default_rng(7)
+    units, inputs = 4, 3
+    kernel = rng.normal(size=(inputs, 3 * units)).astype(np.float32)
+    recurrent = rng.normal(size=(units, 3 * units)).astype(np.float32)
+    bias = rng.normal(size=6 * units).astype(np.float32)
+    with h5py.File(path, "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        layer = config["config"]["layers"][0]
+        layer["class_name"] = "CuDNNGRU"
+        del layer["config"]["unit_forget_bias"]
+        f.attrs["model_config"] = json.dumps(config).encode()
+        group = f["model_weights/lstm/lstm"]
+        for name, value in (
+            ("kernel:0", kernel),
+            ("recurrent_kernel:0", recurrent),
+            ("bias:0", bias),
+        ):
+            del group[name]
+            group[name] = value
+        dense_kernel = f["model_weights/out/out/kernel:0"][()]
+        dense_bias = f["model_weights/out/out/bias:0"][()]
+    facts = tfopen.inspect(path)
+    assert any("CuDNNGRU" in warning for warning in facts["warnings"])
+    x = rng.normal(size=(2, 5, inputs)).astype(np.float32)
+    expected = (
+        cudnn_gru_numpy(x.astype(np.float64), kernel, recurrent, bias)
+        @ dense_kernel
+        + dense_bias
+    )
+    got = tfopen.load(path)(x)
+    np.testing.assert_allclose(got["out"], expected, atol=1e-5)

@@ -20,6 +20,7 @@ custom classes run only with unsafe=True (--unsafe).
 import pathlib
 import sys
 
+from . import _graph
 from ._detect import KINDS, TfopenError, identify
 
 __all__ = ["inspect", "load", "TfopenError", "KINDS"]
@@ -75,16 +76,31 @@ def inspect(path, weights=None):
     return _inspect_found(path, found)
 
 
-def load(path, weights=None, unsafe=False, custom_objects=None):
+# Files whose outputs tfopen finds by reading the graph (no signature names
+# them), so a reader may name others.
+GRAPH_KINDS = (
+    "graphdef",
+    "graphdef-text",
+    "metagraph",
+    "checkpoint",
+    "checkpoint-v1",
+)
+
+
+def load(path, weights=None, unsafe=False, custom_objects=None, outputs=None):
     """A callable: give it a dict {input name: array} (or one array for a
     model with one input); it returns a dict {output name: array}. Its
-    input_names and output_names attributes list the names."""
+    input_names and output_names attributes list the names. For a graph
+    without signatures, outputs=["node", "node:1", ...] fetches those
+    tensors instead of the ends tfopen finds."""
     from . import _graph, _keras
 
     found = identify(path)
     if weights is not None and found.kind == "keras-json":
         found.extra["weights"] = pathlib.Path(weights)
     result = _inspect_found(path, found)
+    if outputs:
+        _name_outputs(path, found.kind, result, outputs)
     if not result["runnable"]:
         raise TfopenError(f"{path}: cannot be run: {result['why_not']}")
     custom_objects = dict(custom_objects or {})
@@ -102,6 +118,20 @@ def load(path, weights=None, unsafe=False, custom_objects=None):
     if kind == "keras-zip":
         return _keras.load_zip(found, result, unsafe, custom_objects)
     raise TfopenError(f"{path}: cannot be run ({KINDS[kind]})")
+
+
+def _name_outputs(path, kind, result, outputs):
+    if kind not in GRAPH_KINDS:
+        raise TfopenError(
+            f"{path}: its outputs are named by the file itself; outputs "
+            "(--output) are for graphs without signatures: a frozen "
+            "GraphDef or a .meta with its checkpoint"
+        )
+    result["outputs"] = [
+        {"name": name, "shape": None, "dtype": None} for name in outputs
+    ]
+    if result["why_not"] == _graph.NO_MODEL:
+        result["runnable"], result["why_not"] = True, None
 
 
 def custom_objects_from(path):

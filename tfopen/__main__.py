@@ -47,6 +47,13 @@ def _parser():
         "--weights", help="the weights (.h5) of a JSON architecture"
     )
     run.add_argument(
+        "--output",
+        action="append",
+        metavar="NAME",
+        help="a tensor to fetch from a graph without signatures (repeat for"
+        " each; default: the graph's ends that inspect lists)",
+    )
+    run.add_argument(
         "--unsafe",
         action="store_true",
         help="allow Python code from the file (Lambda) and --custom classes to run",
@@ -145,7 +152,6 @@ def _file_name(name):
 
 
 def main(argv=None):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args = _parser().parse_args(argv)
     import tfopen
 
@@ -168,6 +174,7 @@ def main(argv=None):
             weights=args.weights,
             unsafe=args.unsafe,
             custom_objects=custom,
+            outputs=args.output,
         )
         if None in inputs:
             if len(inputs) != 1 or len(model.input_names) != 1:

@@ -14,6 +14,11 @@ OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
 
 
 def _tf():
+    # Without oneDNN, TensorFlow computes a model's outputs the same way on
+    # every run, and its import prints no notice to stderr (TF 2.21 prints
+    # that one whatever TF_CPP_MIN_LOG_LEVEL says). A reader's own setting
+    # wins; in a process that imported TensorFlow already, neither applies.
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import tensorflow as tf
 
@@ -250,6 +255,7 @@ def _model_ends(nodes, consumers, inference):
 
 
 def inspect_graphdef(found, result):
+    _tf()  # sets TF's environment before its import
     from tensorflow.core.framework import graph_pb2
 
     text = found.kind == "graphdef-text"
@@ -312,6 +318,12 @@ def inspect_graphdef(found, result):
     )
 
 
+NO_MODEL = (
+    "no model in the graph: no tensor computed from its inputs or variables"
+    " (name the tensors to fetch with --output)"
+)
+
+
 def _describe_graph(graph_def, result):
     inputs, outputs, copies, placeholders = graph_io(graph_def)
     result["inputs"], result["outputs"] = inputs, outputs
@@ -325,9 +337,7 @@ def _describe_graph(graph_def, result):
     result["graph"] = {"nodes": len(graph_def.node), "copies": copies}
     if not outputs:
         result["runnable"] = False
-        result["why_not"] = (
-            "no model in the graph: no tensor computed from its inputs or variables"
-        )
+        result["why_not"] = NO_MODEL
 
 
 def _checkpoint_variables(prefix):
@@ -386,6 +396,7 @@ def inspect_checkpoint(found, result):
 
 
 def _inspect_meta_file(meta_path, result):
+    _tf()  # sets TF's environment before its import
     from tensorflow.core.protobuf import meta_graph_pb2
 
     meta = _parse(meta_graph_pb2.MetaGraphDef, meta_path, what="MetaGraphDef")
@@ -472,6 +483,7 @@ def _default_signature(signatures):
 
 
 def inspect_savedmodel(found, result):
+    _tf()  # sets TF's environment before its import
     from tensorflow.core.protobuf import saved_model_pb2
 
     folder = found.path
@@ -508,6 +520,7 @@ def inspect_savedmodel(found, result):
         writer["savedmodel_kind"] = "TF1 (SavedModelBuilder or simple_save)"
     fingerprint = folder / "fingerprint.pb"
     if fingerprint.is_file():
+        _tf()  # sets TF's environment before its import
         from tensorflow.core.protobuf import fingerprint_pb2
 
         print_ = _parse(
@@ -607,8 +620,28 @@ def _tensor(name):
     return name if ":" in name else name + ":0"
 
 
+def _fetches(graph, result):
+    """{output name: tensor name}, each checked to be in the graph: a name
+    the reader gave (--output) may be wrong."""
+    fetches = {}
+    for item in result["outputs"]:
+        tensor = _tensor(item["name"])
+        try:
+            graph.as_graph_element(tensor)
+        except (KeyError, ValueError):
+            from ._detect import TfopenError
+
+            raise TfopenError(
+                f"no tensor {tensor} in the graph (tfopen inspect lists "
+                "its inputs and outputs)"
+            ) from None
+        fetches[item["name"]] = tensor
+    return fetches
+
+
 def load_graphdef(found, result):
     tf = _tf()
+    _tf()  # sets TF's environment before its import
     from tensorflow.core.framework import graph_pb2
 
     graph_def = _parse(
@@ -621,7 +654,7 @@ def load_graphdef(found, result):
     return _session_callable(
         session,
         {item["name"]: _tensor(item["name"]) for item in result["inputs"]},
-        {item["name"]: _tensor(item["name"]) for item in result["outputs"]},
+        _fetches(graph, result),
     )
 
 
@@ -637,7 +670,7 @@ def load_meta(meta, prefix, result):
     return _session_callable(
         session,
         {item["name"]: _tensor(item["name"]) for item in result["inputs"]},
-        {item["name"]: _tensor(item["name"]) for item in result["outputs"]},
+        _fetches(graph, result),
     )
 
 
