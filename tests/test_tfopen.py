@@ -912,3 +912,17 @@ def test_a_cudnn_gru_runs_as_a_gru(tmp_path):
     )
     got = tfopen.load(path)(x)
     np.testing.assert_allclose(got["out"], expected, atol=1e-5)
+
+
+def test_loading_a_keras2_file_shows_no_warning_about_replaced_values():
+    """Building the CuDNNLSTM file's LSTM, tf_keras warns that an unseeded
+    initializer is called twice (the bias initializer, with unit_forget_bias),
+    on stderr with a path of its own; the file's weights replace those
+    values, so tfopen keeps that warning from the reader."""
+    import warnings
+
+    path = FIXTURES / "keras2.2-tf1.15" / "cudnn_lstm.h5"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tfopen.load(path)
+    assert not [w for w in caught if "unseeded" in str(w.message)]

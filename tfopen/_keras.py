@@ -10,6 +10,7 @@ import binascii
 import io
 import json
 import sys
+import warnings
 import zipfile
 
 from ._builtin_layers import BUILTIN_LAYERS
@@ -543,7 +544,16 @@ def load_keras2(found, result, unsafe, custom_objects):
     with (
         tf_keras.utils.custom_object_scope(dict(custom_objects)),
         SafeModeScope(not unsafe),
+        warnings.catch_warnings(),
     ):
+        # The initial values are overwritten by the file's weights: a
+        # warning about how they were drawn (an unseeded initializer called
+        # twice, as LSTM's unit_forget_bias does) concerns nothing loaded.
+        warnings.filterwarnings(
+            "ignore",
+            message="The initializer .* is unseeded",
+            category=UserWarning,
+        )
         model = tf_keras.models.model_from_config(config)
     model.load_weights(str(weights))
     return _keras_callable(model)
