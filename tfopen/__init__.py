@@ -3,6 +3,7 @@ code wrote, from TF 1.x to Keras 3.
 
     python -m tfopen inspect PATH [--json]
     python -m tfopen run PATH --input NAME=FILE.npy ... --out DIR
+    python -m tfopen convert PATH --to savedmodel|tflite|onnx|safetensors OUT
 
 In Python:
 
@@ -23,7 +24,7 @@ import sys
 from . import _graph
 from ._detect import KINDS, TfopenError, identify
 
-__all__ = ["inspect", "load", "TfopenError", "KINDS"]
+__all__ = ["inspect", "load", "convert", "TfopenError", "KINDS"]
 
 
 def _new_result(path, found):
@@ -132,6 +133,17 @@ def _name_outputs(path, kind, result, outputs):
     ]
     if result["why_not"] == _graph.NO_MODEL:
         result["runnable"], result["why_not"] = True, None
+
+
+def convert(path, to, out, **options):
+    """Write the model at `path` as `to` ("savedmodel", "tflite", "onnx" or
+    "safetensors") at `out`, check it against the original, and return a
+    dict (size, largest_difference, ...). The options are tfopen.load's
+    (weights, unsafe, custom_objects, outputs), batch (a fixed batch size),
+    check (True) and atol (1e-4). See tfopen._convert."""
+    from . import _convert
+
+    return _convert.convert(path, to, out, **options)
 
 
 def custom_objects_from(path):

@@ -1,4 +1,5 @@
-"""Command line: python -m tfopen inspect PATH [--json] | run PATH ...
+"""Command line: python -m tfopen inspect PATH [--json] | run PATH ... |
+convert PATH --to FORMAT OUT
 
 Exit status 0 on success, 2 when the file cannot be read or run (one line on
 stderr saying why), 1 for anything unexpected."""
@@ -65,7 +66,81 @@ def _parser():
         metavar="FILE.py",
         help="a Python file defining the model's custom classes (needs --unsafe)",
     )
+    convert = commands.add_parser(
+        "convert",
+        help="write the model as a SavedModel, LiteRT, ONNX or safetensors file",
+    )
+    convert.add_argument("path")
+    convert.add_argument(
+        "--to",
+        required=True,
+        choices=("savedmodel", "tflite", "onnx", "safetensors"),
+    )
+    convert.add_argument(
+        "out", help="the file (or SavedModel folder) to write; must not exist"
+    )
+    convert.add_argument(
+        "--no-check",
+        dest="check",
+        action="store_false",
+        help="skip running the converted file against the original",
+    )
+    convert.add_argument(
+        "--atol",
+        type=float,
+        default=1e-4,
+        help="largest difference from the original's outputs the check accepts (1e-4)",
+    )
+    convert.add_argument(
+        "--batch",
+        type=int,
+        help="a fixed batch size for every input (LiteRT needs one for an LSTM)",
+    )
+    convert.add_argument(
+        "--weights", help="the weights (.h5) of a JSON architecture"
+    )
+    convert.add_argument(
+        "--output",
+        action="append",
+        metavar="NAME",
+        help="a tensor to take as an output of a graph without signatures"
+        " (repeat for each)",
+    )
+    convert.add_argument(
+        "--unsafe",
+        action="store_true",
+        help="allow Python code from the file (Lambda) and --custom classes to run",
+    )
+    convert.add_argument(
+        "--custom",
+        action="append",
+        default=[],
+        metavar="FILE.py",
+        help="a Python file defining the model's custom classes (needs --unsafe)",
+    )
     return parser
+
+
+def _convert(tfopen, args, custom):
+    report = tfopen.convert(
+        args.path,
+        args.to,
+        args.out,
+        weights=args.weights,
+        unsafe=args.unsafe,
+        custom_objects=custom,
+        outputs=args.output,
+        batch=args.batch,
+        check=args.check,
+        atol=args.atol,
+    )
+    print(f"{report['out']}: {report['to']}, {report['size']} bytes")
+    if report["checked"]:
+        print(
+            f"largest difference from the original: {report['largest_difference']:.3g}"
+            f" ({report['checked']})"
+        )
+    return 0
 
 
 def _print_facts(facts):
@@ -168,6 +243,8 @@ def main(argv=None):
         custom = {}
         for file in args.custom:
             custom.update(tfopen.custom_objects_from(file))
+        if args.command == "convert":
+            return _convert(tfopen, args, custom)
         inputs = _read_inputs(args.input)
         model = tfopen.load(
             args.path,

@@ -613,6 +613,7 @@ def _session_callable(session, feeds, fetches):
         list(fetches),
         session,
     )
+    run.feeds, run.fetches = dict(feeds), dict(fetches)  # for convert
     return run
 
 

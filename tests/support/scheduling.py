@@ -48,6 +48,7 @@ SAME_WORKER = {
         "tests/test_bundle_reader.py",
         "tests/test_cheatsheet.py",
         "tests/test_compatibility.py",
+        "tests/test_convert.py",
         "tests/test_fixtures.py",
         "tests/test_failures.py",
         "tests/test_internals.py",
