@@ -64,14 +64,28 @@ def run_nbval(notebooks, cwd):
 # Cells 2 and 3 get changed outputs; 1 and 4 keep theirs, so one run shows
 # both the failures and that an unchanged figure and line pass.
 FIGURE_NOTEBOOK_CELLS = [
-    "import matplotlib\nmatplotlib.use('module://matplotlib_inline.backend_inline')\n"
-    "import matplotlib.pyplot as plt",
-    "fig, ax = plt.subplots(figsize=(4, 3))\nax.plot([0, 1, 2], [0, 1, 4], 'o-')\n"
-    "ax.set_title('a stored figure')\nplt.show()",
-    "fig, ax = plt.subplots(figsize=(4, 3))\nax.bar([0, 1, 2], [3, 1, 2])\n"
-    "ax.set_title('a figure to change')\nplt.show()",
-    "print('v1:0 v2:0 add:0')",
-    "print('a line that stays')",
+    "\n".join(lines)
+    for lines in [
+        [
+            "import matplotlib",
+            "matplotlib.use('module://matplotlib_inline.backend_inline')",
+            "import matplotlib.pyplot as plt",
+        ],
+        [
+            "fig, ax = plt.subplots(figsize=(4, 3))",
+            "ax.plot([0, 1, 2], [0, 1, 4], 'o-')",
+            "ax.set_title('a stored figure')",
+            "plt.show()",
+        ],
+        [
+            "fig, ax = plt.subplots(figsize=(4, 3))",
+            "ax.bar([0, 1, 2], [3, 1, 2])",
+            "ax.set_title('a figure to change')",
+            "plt.show()",
+        ],
+        ["print('v1:0 v2:0 add:0')"],
+        ["print('a line that stays')"],
+    ]
 ]
 CHANGED_FIGURE, CHANGED_LINE = 2, 3
 

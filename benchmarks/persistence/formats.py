@@ -193,73 +193,95 @@ def rounds_for(size_mb, quick):
 
 
 def sweep(sizes, workdir, quick):
-    import tensorflow as tf
-
     results = []
     for size in sizes:
         started = time.perf_counter()
-        arrays = make_arrays(size)
-        real_mb = sum(a.nbytes for a in arrays) / MB
-        variables = [tf.Variable(a) for a in arrays]
-        methods = {
-            "numpy": NumpyFiles(arrays),
-            "numpy_no_hugepages": NumpyFilesNoHugePages(arrays),
-            "checkpoint": CheckpointWriteRead(variables),
-            "saver": GraphSaver(arrays),
-            "keras_h5": KerasWeights(arrays),
-            "savedmodel": SavedModelFormat(variables),
-        }
-        folders = {key: workdir / f"sweep-{key}" for key in methods}
-        for key, method in methods.items():
-            if method.folder_of:
-                folders[key] = folders[method.folder_of]
-            folders[key].mkdir(parents=True, exist_ok=True)
-        # Files stay from round to round and are overwritten, as a training
-        # job overwrites its checkpoints; the warm-up round writes them first.
-        cases = {}
-        for key, method in methods.items():
-            if method.saves:
-                cases[(key, "save")] = functools.partial(
-                    method.save, folders[key]
-                )
-            cases[(key, "restore")] = functools.partial(
-                method.restore, folders[key]
-            )
-        rounds = rounds_for(size, quick)
-        timings = side_by_side(cases, rounds, before_round=settle)
-        for key, method in methods.items():
-            method.restore(folders[key])
-            for want, got in zip(arrays, method.values()):
-                if not np.array_equal(want, got):
-                    raise AssertionError(
-                        f"{method.label} restored other values at {size} MB"
-                    )
-            method.close()
-        row = {"size_mb": real_mb, "rounds": rounds, "methods": {}}
-        for key, method in methods.items():
-            entry = {"label": method.label}
-            for op in ("save", "restore"):
-                if (key, op) not in timings:
-                    continue
-                these, base = timings[(key, op)], timings[("numpy", op)]
-                entry[op] = dict(
-                    summary(these),
-                    mb_per_s_best=real_mb / these.best,
-                    mb_per_s_median=real_mb / these.median,
-                    vs_numpy_best=base.best / these.best,
-                    vs_numpy_paired_median=paired_median_ratio(base, these),
-                )
-            row["methods"][key] = entry
+        row = sweep_size(size, workdir, quick)
         results.append(row)
-        for folder in set(folders.values()):
-            remove(folder)
-        del methods, variables, cases
         gc.collect()
         log(
-            f"  {real_mb:7.1f} MB: {rounds} rounds in "
+            f"  {row['size_mb']:7.1f} MB: {row['rounds']} rounds in "
             f"{time.perf_counter() - started:5.1f} s"
         )
     return results
+
+
+def sweep_size(size, workdir, quick):
+    """Every method on arrays of `size` MB: one row of the sweep."""
+    import tensorflow as tf
+
+    arrays = make_arrays(size)
+    variables = [tf.Variable(a) for a in arrays]
+    methods = {
+        "numpy": NumpyFiles(arrays),
+        "numpy_no_hugepages": NumpyFilesNoHugePages(arrays),
+        "checkpoint": CheckpointWriteRead(variables),
+        "saver": GraphSaver(arrays),
+        "keras_h5": KerasWeights(arrays),
+        "savedmodel": SavedModelFormat(variables),
+    }
+    folders = method_folders(methods, workdir)
+    rounds = rounds_for(size, quick)
+    timings = side_by_side(
+        timed_cases(methods, folders), rounds, before_round=settle
+    )
+    for key, method in methods.items():
+        method.restore(folders[key])
+        for want, got in zip(arrays, method.values()):
+            if not np.array_equal(want, got):
+                raise AssertionError(
+                    f"{method.label} restored other values at {size} MB"
+                )
+        method.close()
+    real_mb = sum(a.nbytes for a in arrays) / MB
+    row = {"size_mb": real_mb, "rounds": rounds, "methods": {}}
+    for key, method in methods.items():
+        row["methods"][key] = method_entry(key, method, timings, real_mb)
+    for folder in set(folders.values()):
+        remove(folder)
+    return row
+
+
+def method_folders(methods, workdir):
+    """Each method's folder, made; a method with `folder_of` shares
+    another's."""
+    folders = {key: workdir / f"sweep-{key}" for key in methods}
+    for key, method in methods.items():
+        if method.folder_of:
+            folders[key] = folders[method.folder_of]
+        folders[key].mkdir(parents=True, exist_ok=True)
+    return folders
+
+
+def timed_cases(methods, folders):
+    """(method, "save" or "restore") -> the call to time. Files stay from
+    round to round and are overwritten, as a training job overwrites its
+    checkpoints; the warm-up round writes them first."""
+    cases = {}
+    for key, method in methods.items():
+        if method.saves:
+            cases[(key, "save")] = functools.partial(method.save, folders[key])
+        cases[(key, "restore")] = functools.partial(
+            method.restore, folders[key]
+        )
+    return cases
+
+
+def method_entry(key, method, timings, real_mb):
+    """A method's figures at one size, each set against NumPy's."""
+    entry = {"label": method.label}
+    for op in ("save", "restore"):
+        if (key, op) not in timings:
+            continue
+        these, base = timings[(key, op)], timings[("numpy", op)]
+        entry[op] = dict(
+            summary(these),
+            mb_per_s_best=real_mb / these.best,
+            mb_per_s_median=real_mb / these.median,
+            vs_numpy_best=base.best / these.best,
+            vs_numpy_paired_median=paired_median_ratio(base, these),
+        )
+    return entry
 
 
 def print_sweep(results):

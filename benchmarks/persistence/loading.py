@@ -17,15 +17,11 @@ def mlp_hidden(size_mb, inputs=1024, outputs=16):
     return max(8, int((-b + (b * b + 4 * n) ** 0.5) / 2))
 
 
-def load_time(size_mb, workdir, rounds, warm_up=1):
+def mlp_class(hidden):
+    """A tf.Module class: an MLP of 1024 inputs, two hidden layers of width
+    `hidden` and 16 outputs, with the serving function the frozen .pb and
+    the SavedModel keep."""
     import tensorflow as tf
-    from tensorflow.core.protobuf import rewriter_config_pb2
-    from tensorflow.python.framework.convert_to_constants import (
-        convert_variables_to_constants_v2,
-    )
-
-    tf1 = tf.compat.v1
-    hidden = mlp_hidden(size_mb)
 
     class MLP(tf.Module):
         def __init__(self, seed=None):
@@ -54,6 +50,19 @@ def load_time(size_mb, workdir, rounds, warm_up=1):
         def serve(self, x):
             return tf.identity(self(x), name="y")
 
+    return MLP
+
+
+def load_time(size_mb, workdir, rounds, warm_up=1):
+    import tensorflow as tf
+    from tensorflow.core.protobuf import rewriter_config_pb2
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
+
+    tf1 = tf.compat.v1
+    hidden = mlp_hidden(size_mb)
+    MLP = mlp_class(hidden)
     model = MLP(seed=3)
     real_mb = sum(int(np.prod(k.shape)) * 4 for k in model.kernels) / MB
     x = np.random.default_rng(4).standard_normal((2, 1024), dtype=np.float32)

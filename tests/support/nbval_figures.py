@@ -52,8 +52,10 @@ def compare_figure(expected_b64, actual_b64):
     expected, actual = _decode(expected_b64), _decode(actual_b64)
     if expected.shape != actual.shape:
         return (
-            f"size changed from {expected.shape[1]}x{expected.shape[0]} to "
-            f"{actual.shape[1]}x{actual.shape[0]} pixels",
+            (
+                f"size changed from {expected.shape[1]}x{expected.shape[0]} "
+                f"to {actual.shape[1]}x{actual.shape[0]} pixels"
+            ),
             None,
         )
     delta = np.abs(expected - actual).max(axis=2)

@@ -42,7 +42,8 @@ def private_network():
     if not (uid == 0 and libc.unshare(new_net) == 0):
         if libc.unshare(new_user | new_net):
             return os.strerror(ctypes.get_errno())
-        for name, text in [  # keep our uid and gid inside the namespace
+        # Keep our uid and gid inside the namespace.
+        for name, text in [
             ("setgroups", "deny"),
             ("uid_map", f"{uid} {uid} 1"),
             ("gid_map", f"{gid} {gid} 1"),
@@ -72,12 +73,12 @@ if "--private-network" in sys.argv:
         network = "private" if why is None else f"shared ({why})"
 os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
-import runpy  # noqa: E402
-import time  # noqa: E402
-import traceback  # noqa: E402
+import runpy
+import time
+import traceback
 
-import keras  # noqa: E402, F401  (the processes inherit it)
-import tensorflow  # noqa: E402, F401
+import keras  # noqa: F401  (the processes inherit it)
+import tensorflow  # noqa: F401
 
 # Answers go to a copy of stdout; stdout itself becomes stderr, so that what a
 # process prints cannot be taken for an answer.
