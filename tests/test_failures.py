@@ -18,14 +18,15 @@ can show:
 - `safe_mode` refuses a lambda in a legacy `.h5` file too (the chapter shows
   `.keras`).
 
-The helpers come from the chapter's cells tagged `helpers` (see crash_lab).
+The helpers come from the chapter's cells tagged `helpers`
+(support/helper_cells.py runs them).
 """
 
 import pathlib
 import shutil
 
 import pytest
-from support.crash_lab import chapter_helpers
+from support.helper_cells import chapter_helpers
 
 
 @pytest.fixture(scope="module")
