@@ -476,3 +476,40 @@ def test_the_module_and_the_command_agree(tmp_path):
     assert report["size"] == out.stat().st_size
     assert report["inputs"] == ["x"] and report["outputs"] == ["y"]
     assert 0 <= report["largest_difference"] < 1e-6
+
+
+def test_an_op_onnx_lacks_is_named(tmp_path, capsys):
+    """tf2onnx logs an op it cannot convert (here tf.py_function's
+    EagerPyFunc) and writes it into the file anyway; convert refuses. The
+    SavedModel is written by another process, as a reader's would be: in
+    this one, its function would clash with the one traced to write it."""
+    code = """
+import sys
+import tensorflow as tf
+module = tf.Module()
+module.double = tf.function(
+    lambda t: {"doubled": tf.py_function(lambda a: a * 2, [t], tf.float32)},
+    input_signature=[tf.TensorSpec([None], tf.float32, name="t")],
+)
+tf.saved_model.save(module, sys.argv[1], signatures={"serving_default": module.double})
+"""
+    subprocess.run(
+        [PYTHON, "-c", code, str(tmp_path / "py")],
+        check=True,
+        capture_output=True,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    assert_refused(
+        capsys,
+        [
+            "convert",
+            str(tmp_path / "py"),
+            "--to",
+            "onnx",
+            str(out / "py.onnx"),
+        ],
+        "tf2onnx cannot convert TensorFlow's EagerPyFunc to ONNX",
+        out,
+    )

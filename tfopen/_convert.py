@@ -316,12 +316,20 @@ def write_onnx(model, file):
         ) from None
     finally:
         tf2onnx_logger.setLevel(level)
+    # tf2onnx logs an op it cannot convert and writes it into the file as
+    # it is; onnxruntime then refuses the file. Refuse it here instead.
+    import onnx
+
     unsupported = sorted(
-        {node.op_type for node in proto.graph.node if node.domain}
+        {
+            node.op_type
+            for node in proto.graph.node
+            if not onnx.defs.has(node.op_type, node.domain)
+        }
     )
     if unsupported:
         raise TfopenError(
-            f"tf2onnx left TensorFlow ops ONNX has no equivalent for: {', '.join(unsupported)}"
+            f"tf2onnx cannot convert TensorFlow's {', '.join(unsupported)} to ONNX"
         )
     pathlib.Path(file).write_bytes(proto.SerializeToString())
 
