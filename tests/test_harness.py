@@ -99,11 +99,8 @@ def _executed_figure_notebook(path):
         "display_name": "Python 3",
         "language": "python",
     }
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        import refresh
-    finally:
-        sys.path.pop(0)
+    from tools import refresh
+
     refresh.execute(nb, path.parent)
     nbformat.write(nb, path)
     return nb

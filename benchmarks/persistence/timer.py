@@ -1,6 +1,6 @@
 """The side-by-side timer of chapter 14, loaded from tools/cells/timer.py.
 
-That file is the only copy of the code: `python tools/stamp.py` stamps it
+That file is the only copy of the code: `make stamp` (tools/nbtool.py) stamps it
 into the chapter, and this module executes it, so the chapter and the
 benchmark time things the same way.
 """

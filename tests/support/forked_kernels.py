@@ -14,7 +14,7 @@ warnings it prints would show in a fresh kernel's first cell and fail nbval.
 The zygote catches what the import writes to its stdout and stderr and, if
 anything, forks no kernel: every chapter then fails with that text. (The setup
 cell is every chapter's, stamped from tools/cells/setup.py and held equal by
-tests/test_stamp.py.) Notebooks that do not open with that cell (the
+tests/test_notebooks.py.) Notebooks that do not open with that cell (the
 harness's) get fresh kernels.
 BOOK_FRESH_KERNELS=1 runs every chapter in a fresh kernel.
 Loaded for every run by `-p support.forked_kernels` in pytest.ini.
@@ -38,7 +38,7 @@ from support.book import ROOT
 
 ZYGOTE = Path(__file__).with_name("kernel_zygote.py")
 SETUP_CELL = ROOT / "tools" / "cells" / "setup.py"
-SETUP_TAG = "stamp:setup"  # tools/stamp.py's tag for a copy of SETUP_CELL
+SETUP_TAG = "stamp:setup"  # the tag of a copy of SETUP_CELL (tools/nbtool.py)
 # How long the zygote may take to import TensorFlow and fork a kernel.
 FORK_TIMEOUT = 120
 
