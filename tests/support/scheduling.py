@@ -19,6 +19,7 @@ SLOWEST_FIRST = (
     "tests/test_cheatsheet.py",
     "tests/test_compatibility.py",
     "notebooks/16-checkpoints-across-workers.ipynb",
+    "notebooks/17-files-you-did-not-write.ipynb",
     "notebooks/14-persistence-speed.ipynb",
     "tests/test_resume_kills.py",
     "tests/test_harness.py",
