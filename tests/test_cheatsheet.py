@@ -820,6 +820,232 @@ def _():
     np.testing.assert_array_equal(other.b.numpy(), values[::-1])
 
 
+# Files you did not write
+def file_from(path):
+    """A file an old version wrote, fixtures/<path>, copied here under its
+    own name; and the inputs and outputs its writer recorded for it."""
+    folder, name = path.split("/", 1)
+    source, here = FIXTURES / folder / name, pathlib.Path(name).name
+    if source.is_dir():
+        shutil.copytree(source, here)
+    else:
+        shutil.copy(source, here)
+    expected = np.load(FIXTURES / folder / "expected.npz")
+    inputs, outputs = {}, {}
+    for key in expected.files:
+        file, role, tensor = key.split(":", 2)
+        if file == name:
+            (outputs if role == "out" else inputs)[tensor] = expected[key]
+    return here, inputs, outputs
+
+
+@case(
+    'tf1.saved_model.loader.load(sess, ["serve"], folder)',
+    "tf1.Session",
+    "sess.run",
+    'meta.signature_def["serving_default"]',
+    "tf.saved_model.load(folder)",
+    "tf_keras",
+)
+def _():
+    import importlib.util
+
+    folder, inputs, outputs = file_from("tf2.10/savedmodel_adam")
+    with tf.Graph().as_default(), tf1.Session() as sess:
+        meta = tf1.saved_model.loader.load(sess, ["serve"], folder)
+        signature = meta.signature_def["serving_default"]
+        logits = sess.run(
+            signature.outputs["logits"].name,
+            {signature.inputs["features"].name: inputs["features"]},
+        )
+    assert np.allclose(logits, outputs["logits"], atol=1e-6)
+    # Where tf_keras is installed, as here, TensorFlow rebuilds the Keras 2
+    # optimizer with it; chapter 17 shows the failure without it.
+    assert importlib.util.find_spec("tf_keras") is not None
+    serving = tf.saved_model.load(folder).signatures["serving_default"]
+    served = serving(features=tf.constant(inputs["features"]))
+    assert np.allclose(served["logits"], outputs["logits"], atol=1e-6)
+
+
+@case(
+    'imported.prune(feeds=["x:0"], fetches="y:0")',
+    "feeds",
+    "feeds=[]",
+)
+def _():
+    path, inputs, outputs = file_from("keras2.2-tf1.15/frozen/model.pb")
+    graph_def = tf1.GraphDef()
+    graph_def.ParseFromString(pathlib.Path(path).read_bytes())
+
+    def import_frozen_graph():
+        tf1.import_graph_def(graph_def, name="")
+
+    imported = tf1.wrap_function(import_frozen_graph, signature=[])
+    with pytest.raises(Exception, match="depends transitively on placeholder"):
+        imported.prune(feeds=[], fetches="y:0")
+    frozen = imported.prune(feeds=["x:0"], fetches="y:0")
+    got = frozen(tf.constant(inputs["x"]))
+    assert np.allclose(got, outputs["y"], atol=1e-6)
+
+
+@case(
+    "signature(**inputs)",
+    "layer.call_endpoint_fn(**inputs)",
+    "TFSMLayer",
+    "layer(inputs)",
+    "TypeError",
+)
+def _():
+    folder, inputs, outputs = file_from("tf2.10/two_inputs")
+    layer = keras.layers.TFSMLayer(folder, call_endpoint="serving_default")
+    with pytest.raises(TypeError, match="positional"):
+        layer(inputs)
+    signature = tf.saved_model.load(folder).signatures["serving_default"]
+    inputs = {name: tf.constant(value) for name, value in inputs.items()}
+    for got in (signature(**inputs), layer.call_endpoint_fn(**inputs)):
+        assert np.allclose(got["score"], outputs["score"], atol=1e-6)
+
+
+@case(
+    "time_major=False",
+    'keras.models.load_model(path, compile=False, custom_objects={"LSTM": LSTMWithoutTimeMajor})',
+    "keras.layers.LSTM",
+    "tf_keras.models.load_model(path, compile=False)",
+)
+def _():
+    import tf_keras
+
+    path, inputs, outputs = file_from("tf2.10/lstm.h5")
+    with pytest.raises(ValueError, match="time_major"):
+        keras.models.load_model(path, compile=False)
+
+    class LSTMWithoutTimeMajor(keras.layers.LSTM):
+        def __init__(self, *args, time_major=False, **kwargs):
+            assert not time_major
+            super().__init__(*args, **kwargs)
+
+    model = keras.models.load_model(
+        path,
+        compile=False,
+        custom_objects={"LSTM": LSTMWithoutTimeMajor},
+    )
+    assert np.allclose(model(inputs), outputs["out"], atol=1e-6)
+    model = tf_keras.models.load_model(path, compile=False)
+    got = model(inputs["sequence"])
+    assert np.allclose(got, outputs["out"], atol=1e-6)
+
+
+@case(
+    "keras.layers.LSTM",
+)
+def _():
+    import h5py
+
+    path, inputs, outputs = file_from("keras2.2-tf1.15/cudnn_lstm.h5")
+    with h5py.File(path, "r") as file:
+        weights = file["model_weights"]
+        kernel, recurrent, bias = (
+            weights[f"lstm/lstm/{name}:0"][()]
+            for name in ("kernel", "recurrent_kernel", "bias")
+        )
+        dense = [
+            weights[f"out/out/{name}:0"][()] for name in ("kernel", "bias")
+        ]
+    units = recurrent.shape[0]
+    summed_bias = bias[: 4 * units] + bias[4 * units :]
+
+    def by_gate(matrix):
+        rows = matrix.shape[0]
+        return np.concatenate(
+            [
+                matrix[:, k * units : (k + 1) * units].reshape(units, rows).T
+                for k in range(4)
+            ],
+            axis=1,
+        )
+
+    def predict(lstm_weights):
+        model = keras.Sequential(
+            [
+                keras.Input((5, 3)),
+                keras.layers.LSTM(units),
+                keras.layers.Dense(2),
+            ]
+        )
+        model.layers[0].set_weights(lstm_weights)
+        model.layers[1].set_weights(dense)
+        return model(inputs["lstm_input"]).numpy()
+
+    # Biases summed, kernels as stored: no error, wrong outputs.
+    naive = predict([kernel, recurrent, summed_bias])
+    assert np.abs(naive - outputs["out"]).max() > 0.5
+    converted = predict([by_gate(kernel), by_gate(recurrent), summed_bias])
+    assert np.allclose(converted, outputs["out"], atol=1e-6)
+
+
+@case(
+    "Attention",
+    'keras.models.load_model(path, compile=False, custom_objects={"Attention": Attention})',
+)
+def _():
+    path, inputs, outputs = file_from("tf2.10/attention.h5")
+    # Keras builds its own Attention layer, which wants [query, value].
+    with pytest.raises(ValueError, match="list of inputs"):
+        keras.models.load_model(path, compile=False)
+
+    class Attention(keras.layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(name="w", shape=(input_shape[-1], 1))
+
+        def call(self, inputs):
+            weights = tf.nn.softmax(tf.matmul(inputs, self.w), axis=1)
+            return tf.reduce_sum(weights * inputs, axis=1)
+
+    model = keras.models.load_model(
+        path, compile=False, custom_objects={"Attention": Attention}
+    )
+    assert np.allclose(model(inputs), outputs["out"], atol=1e-6)
+
+
+@case(
+    "tf_keras.models.model_from_json(text)",
+    'model.load_weights("weights.h5")',
+    "keras.models.model_from_json",
+    "TypeError",
+)
+def _():
+    import tf_keras
+
+    folder, inputs, outputs = file_from("keras2.2-tf1.15/json_weights")
+    shutil.copy(f"{folder}/weights.h5", "weights.h5")
+    text = pathlib.Path(folder, "model.json").read_text()
+    with pytest.raises(TypeError, match="Could not locate class 'Sequential'"):
+        keras.models.model_from_json(text)
+    model = tf_keras.models.model_from_json(text)
+    model.load_weights("weights.h5")
+    got = model(inputs["hidden_input"])
+    assert np.allclose(got, outputs["logits"], atol=1e-6)
+
+
+@case(
+    "tf1.train.import_meta_graph",
+    "saver.restore",
+    "x_3:0",
+    "y_3:0",
+    "y:0",
+)
+def _():
+    folder, inputs, outputs = file_from("keras2.2-tf1.15/four_copies")
+    with tf.Graph().as_default(), tf1.Session() as sess:
+        saver = tf1.train.import_meta_graph(f"{folder}/model.ckpt.meta")
+        saver.restore(sess, f"{folder}/model.ckpt")
+        last = sess.run("y_3:0", {"x_3:0": inputs["x_3"]})
+        first = sess.run("y:0", {"x:0": inputs["x_3"]})
+    assert np.allclose(last, outputs["y_3"], atol=1e-6)
+    # The first copy's names run too, on variables nobody trained.
+    assert np.abs(first - outputs["y_3"]).max() > 0.5
+
+
 # The TF1 column, where running it is cheap. Not every TF1 snippet has one.
 @tf1_case(
     "tf1.global_variables_initializer()",

@@ -523,6 +523,256 @@ def _(tmp_path):
     assert_same(loaded(K2["x"]), 2.0 * K2["x"])
 
 
+# Files that other versions wrote: TF 2.7, TF 2.10 and Keras 2.2.5 on
+# TF 1.15 (tools/fixtures/make_tf2_old.py, make_keras22.py), each with the
+# inputs and outputs its writer recorded in expected.npz.
+OLD = ROOT / "fixtures"
+
+
+def recorded(path):
+    """(path of the file, its inputs, its outputs) for "<folder>/<file>"."""
+    folder, name = path.split("/", 1)
+    expected = np.load(OLD / folder / "expected.npz")
+    inputs, outputs = {}, {}
+    for key in expected.files:
+        file, role, tensor = key.split(":", 2)
+        if file == name:
+            (outputs if role == "out" else inputs)[tensor] = expected[key]
+    return OLD / folder / name, inputs, outputs
+
+
+def without_tf_keras(code, *arguments):
+    """What `code` prints in another Python where `import tf_keras` fails."""
+    import subprocess
+
+    hide = 'import sys\nsys.modules["tf_keras"] = None\n'
+    done = subprocess.run(
+        [sys.executable, "-c", hide + code, *map(str, arguments)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+    )
+    return done.stdout.splitlines()
+
+
+def run_savedmodel_in_a_session(folder, inputs):
+    with tf.Graph().as_default(), tf1.Session() as sess:
+        meta = tf1.saved_model.loader.load(sess, ["serve"], str(folder))
+        signature = meta.signature_def["serving_default"]
+        return {
+            name: sess.run(
+                info.name,
+                {signature.inputs[k].name: v for k, v in inputs.items()},
+            )
+            for name, info in signature.outputs.items()
+        }
+
+
+def savedmodel_with_adam_slots(version):
+    folder, inputs, outputs = recorded(f"{version}/savedmodel_adam")
+    code = (
+        "import keras, tensorflow as tf\n"
+        "for load in (tf.saved_model.load, lambda f: keras.layers.TFSMLayer("
+        "f, call_endpoint='serving_default')):\n"
+        "    try:\n"
+        "        load(sys.argv[1]); print('loads')\n"
+        "    except AttributeError as exc:\n"
+        "        print(exc)\n"
+    )
+    failure = "'_UserObject' object has no attribute 'add_slot'"
+    assert without_tf_keras(code, folder) == [failure, failure]
+    got = run_savedmodel_in_a_session(folder, inputs)
+    assert_same(got["logits"], outputs["logits"])
+    # Here tf_keras is installed: the TF2 loaders work.
+    served = keras.layers.TFSMLayer(folder, call_endpoint="serving_default")
+    assert_same(served(inputs["features"])["logits"], outputs["logits"])
+
+
+@cell("savedmodel-adam", "tf2.7")
+def _():
+    savedmodel_with_adam_slots("tf2.7")
+
+
+@cell("savedmodel-adam", "tf2.10")
+def _():
+    savedmodel_with_adam_slots("tf2.10")
+
+
+@cell("savedmodel-two-inputs", "tf2.10")
+def _():
+    folder, inputs, outputs = recorded("tf2.10/two_inputs")
+    layer = keras.layers.TFSMLayer(folder, call_endpoint="serving_default")
+    raises_with(TypeError, "positional", lambda: layer(inputs))
+    serving = tf.saved_model.load(str(folder)).signatures["serving_default"]
+    named = {name: tf.constant(value) for name, value in inputs.items()}
+    assert_same(serving(**named)["score"], outputs["score"])
+
+
+@cell("h5-lstm", "tf2.10")
+def _():
+    import tf_keras
+
+    path, inputs, outputs = recorded("tf2.10/lstm.h5")
+    for compile in (True, False):
+        raises_with(
+            ValueError,
+            "time_major",
+            lambda compile=compile: keras.models.load_model(
+                path, compile=compile
+            ),
+        )
+
+    class LSTMWithoutTimeMajor(keras.layers.LSTM):
+        def __init__(self, *args, time_major=False, **kwargs):
+            assert not time_major
+            super().__init__(*args, **kwargs)
+
+    model = keras.models.load_model(
+        path, compile=False, custom_objects={"LSTM": LSTMWithoutTimeMajor}
+    )
+    assert_same(model(inputs), outputs["out"])
+    model = tf_keras.models.load_model(path, compile=False)
+    assert_same(model(inputs["sequence"]), outputs["out"])
+
+
+@cell("h5-attention", "tf2.10")
+def _():
+    path, inputs, outputs = recorded("tf2.10/attention.h5")
+    raises_with(
+        ValueError,
+        "list of inputs",
+        lambda: keras.models.load_model(path, compile=False),
+    )
+
+    class Attention(keras.layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(name="w", shape=(input_shape[-1], 1))
+
+        def call(self, inputs):
+            weights = tf.nn.softmax(tf.matmul(inputs, self.w), axis=1)
+            return tf.reduce_sum(weights * inputs, axis=1)
+
+    model = keras.models.load_model(
+        path, compile=False, custom_objects={"Attention": Attention}
+    )
+    assert_same(model(inputs), outputs["out"])
+
+
+@cell("h5-cudnn", "keras2.2")
+def _():
+    import h5py
+
+    path, inputs, outputs = recorded("keras2.2-tf1.15/cudnn_lstm.h5")
+    raises_with(
+        ValueError,
+        "Unknown layer: 'CuDNNLSTM'",
+        lambda: keras.models.load_model(path, compile=False),
+    )
+    with h5py.File(path, "r") as file:
+        weights = file["model_weights"]
+        kernel, recurrent, bias = (
+            weights[f"lstm/lstm/{name}:0"][()]
+            for name in ("kernel", "recurrent_kernel", "bias")
+        )
+        dense = [
+            weights[f"out/out/{name}:0"][()] for name in ("kernel", "bias")
+        ]
+    units = recurrent.shape[0]
+
+    def by_gate(matrix):
+        rows = matrix.shape[0]
+        return np.concatenate(
+            [
+                matrix[:, k * units : (k + 1) * units].reshape(units, rows).T
+                for k in range(4)
+            ],
+            axis=1,
+        )
+
+    model = keras.Sequential(
+        [keras.Input((5, 3)), keras.layers.LSTM(units), keras.layers.Dense(2)]
+    )
+    model.layers[0].set_weights(
+        [by_gate(kernel), by_gate(recurrent), bias[:16] + bias[16:]]
+    )
+    model.layers[1].set_weights(dense)
+    assert_same(model(inputs["lstm_input"]), outputs["out"])
+
+
+@cell("json-weights", "keras2.2")
+def _():
+    import tf_keras
+
+    folder, inputs, outputs = recorded("keras2.2-tf1.15/json_weights")
+    text = (folder / "model.json").read_text()
+    raises_with(
+        TypeError,
+        "Could not locate class 'Sequential'",
+        lambda: keras.models.model_from_json(text),
+    )
+    model = tf_keras.models.model_from_json(text)
+    model.load_weights(str(folder / "weights.h5"))
+    assert_same(model(inputs["hidden_input"]), outputs["logits"])
+
+
+def restored_graph(meta, prefix):
+    graph = tf.Graph()
+    sess = tf1.Session(graph=graph)
+    with graph.as_default():
+        tf1.train.import_meta_graph(str(meta)).restore(sess, str(prefix))
+    return sess
+
+
+@cell("v1-checkpoint", "tf1.15")
+def _():
+    prefix, inputs, outputs = recorded("keras2.2-tf1.15/v1_checkpoint")
+    prefix = prefix / "model.ckpt"
+    assert not prefix.with_suffix(".ckpt.index").exists()
+    assert tf.train.list_variables(str(prefix)) == [("W", [3, 2]), ("b", [2])]
+    reader = tf.train.load_checkpoint(str(prefix))
+    assert reader.get_tensor("W").shape == (3, 2)
+    with restored_graph(prefix.with_suffix(".ckpt.meta"), prefix) as sess:
+        assert_same(sess.run("y:0", {"x:0": inputs["x"]}), outputs["y"])
+
+
+@cell("frozen-placeholder", "tf1.15")
+def _():
+    for name in ("model.pb", "model.pbtxt"):
+        path, inputs, outputs = recorded(f"keras2.2-tf1.15/frozen/{name}")
+        graph_def = tf1.GraphDef()
+        if name.endswith(".pbtxt"):
+            from google.protobuf import text_format
+
+            text_format.Parse(path.read_text(), graph_def)
+        else:
+            graph_def.ParseFromString(path.read_bytes())
+        imported = tf1.wrap_function(
+            lambda graph_def=graph_def: tf1.import_graph_def(
+                graph_def, name=""
+            ),
+            signature=[],
+        )
+        raises_with(
+            Exception,
+            "depends transitively on placeholder",
+            lambda imported=imported: imported.prune(feeds=[], fetches="y:0"),
+        )
+        frozen = imported.prune(feeds=["x:0"], fetches="y:0")
+        assert_same(frozen(tf.constant(inputs["x"])), outputs["y"])
+
+
+@cell("four-copies", "tf1.15")
+def _():
+    folder, inputs, outputs = recorded("keras2.2-tf1.15/four_copies")
+    prefix = folder / "model.ckpt"
+    with restored_graph(prefix.with_suffix(".ckpt.meta"), prefix) as sess:
+        last = sess.run("y_3:0", {"x_3:0": inputs["x_3"]})
+        first = sess.run("y:0", {"x:0": inputs["x_3"]})
+    assert_same(last, outputs["y_3"])
+    assert np.abs(first - outputs["y_3"]).max() > 0.5
+
+
 @pytest.mark.parametrize("cell_id", sorted(CELLS))
 def test_cell(cell_id, tmp_path):
     function = CELLS[cell_id]
