@@ -59,6 +59,22 @@ def native_stderr_silenced():
         os.close(null)
 
 
+@contextlib.contextmanager
+def tensorflow_info_silenced():
+    """TensorFlow's logger at WARNING for a block: a SavedModel's writer logs
+    "Assets written to: <folder>" at INFO, and tfopen's folder is a
+    temporary one."""
+    import logging
+
+    logger = _tf().get_logger()
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def safe_name(name):
     """A model's input or output name as a signature, LiteRT and ONNX all
     accept it: letters, digits and _ (":0" dropped)."""
@@ -255,7 +271,7 @@ def write_savedmodel(model, folder):
     if model.keep is not None:
         module.weights = model.keep  # variables stay variables
     module.serve = model.function
-    with native_stderr_silenced():
+    with native_stderr_silenced(), tensorflow_info_silenced():
         tf.saved_model.save(
             module,
             str(folder),

@@ -16,6 +16,7 @@ SLOWEST_FIRST = (
     "tests/test_browser_zh.py",
     "notebooks/15-resume-exactly.ipynb",
     "notebooks/13-when-persistence-fails.ipynb",
+    "notebooks/18-taking-a-model-onward.ipynb",
     "tests/test_cheatsheet.py",
     "tests/test_compatibility.py",
     "notebooks/16-checkpoints-across-workers.ipynb",
