@@ -645,7 +645,9 @@ def test_run_fetches_the_tensors_a_reader_names(tmp_path):
     assert model.output_names == ["W", "MatMul", "y"]
     got = model(x)
     np.testing.assert_allclose(got["MatMul"], x @ got["W"], rtol=1e-6)
-    np.testing.assert_array_equal(got["y"], default["y"])
+    # Another set of fetches is another pruned graph: its kernels may round
+    # the last bit differently.
+    np.testing.assert_allclose(got["y"], default["y"], rtol=1e-6)
     np.save(tmp_path / "x.npy", x)
     command = ["run", str(frozen), "--input", f"x={tmp_path / 'x.npy'}"]
     for extra, message in (
