@@ -102,6 +102,7 @@ def one_run(route, path):
 
 def main(argv=None):
     args = arguments(argv, __doc__, "onward")
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="onward-") as tmp:
         files = convert_all(Path(tmp))
         sizes = {route: _size(path) for route, path in files.items()}
@@ -115,6 +116,8 @@ def main(argv=None):
             print(f"run {run + 1} of {args.runs} done")
     result = {
         "model": str(MODEL.relative_to(ROOT)),
+        # A busy machine slows TensorFlow's import most: say how busy.
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "bytes": sizes,
         "routes": {},
     }

@@ -513,3 +513,42 @@ tf.saved_model.save(module, sys.argv[1], signatures={"serving_default": module.d
         "tf2onnx cannot convert TensorFlow's EagerPyFunc to ONNX",
         out,
     )
+
+
+def test_chapter_18_and_the_readme_quote_the_benchmark():
+    """The time to a first prediction varies by run and machine, so the
+    chapter does not measure it: it quotes benchmarks/results/onward-2-cores.json
+    (`python -m benchmarks.onward`), as benchmarks/README.md does."""
+    import json
+
+    import nbformat
+
+    results = json.loads(
+        (ROOT / "benchmarks" / "results" / "onward-2-cores.json").read_text()
+    )
+    routes = results["routes"]
+    first = {k: v["process_s"]["median"] for k, v in routes.items()}
+    warm = {
+        k: v["load_and_predict_s"]["median"] * 1000 for k, v in routes.items()
+    }
+    quoted = (
+        f"a fresh process took {first['savedmodel']:.2f} s to a first prediction"
+        f" from the SavedModel, {first['tflite']:.2f} s from the LiteRT file,"
+        f" {first['onnx']:.2f} s from the ONNX file and {first['safetensors']:.2f} s"
+        " from safetensors with NumPy (medians); loading the file and predicting,"
+        f" without the import, took {warm['savedmodel']:.1f}, {warm['tflite']:.1f},"
+        f" {warm['onnx']:.1f} and {warm['safetensors']:.1f} ms"
+    )
+    chapter = nbformat.read(
+        ROOT / "notebooks" / "18-taking-a-model-onward.ipynb", as_version=4
+    )
+    prose = " ".join(
+        " ".join(cell.source.split())
+        for cell in chapter.cells
+        if cell.cell_type == "markdown"
+    )
+    readme = " ".join((ROOT / "benchmarks" / "README.md").read_text().split())
+    assert quoted in prose
+    assert quoted in readme
+    load = results["load_average"][0]
+    assert f"load average {load:.1f} when it started" in prose
