@@ -1046,6 +1046,328 @@ def _():
     assert np.abs(first - outputs["y_3"]).max() > 0.5
 
 
+# Taking a model onward
+def onward_classifier():
+    """The Keras 2 classifier (TF 2.15), loaded by Keras 3, with the inputs
+    and logits TF 2.15 recorded."""
+    expected = np.load(FIXTURES / "tf2.15-keras2" / "expected.npz")
+    model = keras.models.load_model(
+        FIXTURES / "tf2.15-keras2" / "model.h5", compile=False
+    )
+    return model, expected["x"], expected["logits"]
+
+
+@case(
+    "archive = keras.export.ExportArchive()",
+    "archive.track(model)",
+    'archive.add_endpoint("serving_default", fn, input_signature=[tf.TensorSpec([None, 4], tf.float32, name="features")])',
+    "archive.write_out(folder)",
+    "TensorSpec",
+    "fn",
+    "saved_model_cli show --dir folder --all",
+)
+def _():
+    import subprocess
+    import sys
+
+    model, x, logits = onward_classifier()
+    folder = "served"
+
+    def fn(features):
+        return {"logits": model([features])}
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint(
+        "serving_default",
+        fn,
+        input_signature=[
+            tf.TensorSpec([None, 4], tf.float32, name="features")
+        ],
+    )
+    archive.write_out(folder)
+    signature = tf.saved_model.load(folder).signatures["serving_default"]
+    assert np.array_equal(signature(features=x)["logits"], logits)
+    command = "saved_model_cli show --dir folder --all".replace(
+        "folder", folder
+    )
+    shown = subprocess.run(
+        [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli"]
+        + command.split()[1:],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "signature_def['serving_default']" in shown
+    assert "inputs['features']" in shown and "outputs['logits']" in shown
+
+
+@case(
+    'pruned = wrapped.prune(feeds=[], fetches={"sum": wrapped.graph.get_tensor_by_name("add:0")})',
+    "tf1.wrap_function",
+    "tf1.import_graph_def",
+    'tf.saved_model.save(tf.Module(), folder, signatures={"serving_default": tf.function(lambda: pruned(), input_signature=[])})',
+)
+def _():
+    graph_def = tf1.GraphDef()
+    graph_def.ParseFromString(frozen_graph_bytes())
+    wrapped = tf1.wrap_function(
+        lambda: tf1.import_graph_def(graph_def, name=""), signature=[]
+    )
+    pruned = wrapped.prune(
+        feeds=[], fetches={"sum": wrapped.graph.get_tensor_by_name("add:0")}
+    )
+    folder = "frozen_savedmodel"
+    tf.saved_model.save(
+        tf.Module(),
+        folder,
+        signatures={
+            "serving_default": tf.function(
+                lambda: pruned(), input_signature=[]
+            )
+        },
+    )
+    signature = tf.saved_model.load(folder).signatures["serving_default"]
+    assert signature()["sum"].numpy() == [3.0]
+
+
+def run_litert(flat_buffer, x):
+    from ai_edge_litert.interpreter import Interpreter
+
+    return Interpreter(model_content=flat_buffer).get_signature_runner(
+        "serving_default"
+    )(features=x)
+
+
+@case(
+    'tf.lite.TFLiteConverter.from_saved_model(folder, signature_keys=["serving_default"]).convert()',
+    'model.export("model.tflite", format="litert")',
+    'Interpreter(model_content=flat_buffer).get_signature_runner("serving_default")(features=x)',
+    "Interpreter",
+    "ai_edge_litert.interpreter",
+    "tf.lite.Interpreter",
+    "1e-6",
+)
+def _():
+    import warnings
+
+    from ai_edge_litert.interpreter import Interpreter
+
+    model, x, logits = onward_classifier()
+    folder = "classifier"
+    model.export(folder, verbose=False)
+    # model.export writes the endpoints "serve" and "serving_default".
+    flat_buffer = tf.lite.TFLiteConverter.from_saved_model(
+        folder, signature_keys=["serving_default"]
+    ).convert()
+    got = Interpreter(model_content=flat_buffer).get_signature_runner(
+        "serving_default"
+    )(features=x)
+    (values,) = got.values()
+    assert np.abs(values - logits).max() < 1e-6
+    model.export("model.tflite", format="litert")
+    interpreter = Interpreter(model_path="model.tflite")
+    (name,) = interpreter.get_signature_list()
+    (values,) = interpreter.get_signature_runner(name)(features=x).values()
+    assert np.abs(values - logits).max() < 1e-6
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tf.lite.Interpreter(model_content=flat_buffer)
+    assert "tf.lite.Interpreter is deprecated" in str(caught[0].message)
+
+
+@case(
+    "converter.optimizations = [tf.lite.Optimize.DEFAULT]",
+    "converter.target_spec.supported_types = [tf.float16]",
+    "float32",
+)
+def _():
+    keras.utils.set_random_seed(18)
+    wide = keras.Sequential(
+        [
+            keras.Input((64,), name="features"),
+            keras.layers.Dense(256, activation="relu"),
+            keras.layers.Dense(10),
+        ]
+    )
+    x = np.random.default_rng(18).normal(size=(8, 64)).astype("float32")
+    want = wide(x).numpy()
+    wide.export("wide", verbose=False)
+    sizes, differences = {}, {}
+    for kind in ("float32", "float16", "dynamic range"):
+        converter = tf.lite.TFLiteConverter.from_saved_model(
+            "wide", signature_keys=["serving_default"]
+        )
+        if kind != "float32":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        if kind == "float16":
+            converter.target_spec.supported_types = [tf.float16]
+        flat_buffer = converter.convert()
+        (got,) = run_litert(flat_buffer, x).values()
+        sizes[kind], differences[kind] = (
+            len(flat_buffer),
+            np.abs(got - want).max(),
+        )
+    assert sizes["float16"] < 0.55 * sizes["float32"]
+    assert sizes["dynamic range"] < 0.35 * sizes["float32"]
+    assert differences["float32"] < 1e-5 < differences["float16"] < 1e-2
+    # The 67 weights of the classifier stay float32: the same file.
+    model, x, _ = onward_classifier()
+    model.export("small", verbose=False)
+    plain = tf.lite.TFLiteConverter.from_saved_model("small").convert()
+    converter = tf.lite.TFLiteConverter.from_saved_model("small")
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    quantized = converter.convert()
+    assert len(quantized) == len(plain)
+    assert np.array_equal(
+        run_litert(quantized, x)["output_0"], run_litert(plain, x)["output_0"]
+    )
+
+
+@case(
+    "tf.lite.TFLiteConverter.from_concrete_functions([fn], model)",
+    "fn",
+    "tf.TensorSpec([6, 5, 3], tf.float32)",
+    "unroll=True",
+)
+def _():
+    import tf_keras
+
+    path, inputs, outputs = file_from("tf2.10/lstm.h5")
+    model = tf_keras.models.load_model(path, compile=False)
+    with pytest.raises(Exception, match="TensorListReserve"):
+        tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    fn = tf.function(lambda s: {"out": model(s)}).get_concrete_function(
+        tf.TensorSpec([6, 5, 3], tf.float32)
+    )
+    static = tf.lite.TFLiteConverter.from_concrete_functions([fn], model)
+    config = model.get_config()
+    for layer in config["layers"]:
+        if layer["class_name"] == "LSTM":
+            layer["config"].update(unroll=True)
+    unrolled = tf_keras.Model.from_config(config)
+    unrolled.set_weights(model.get_weights())
+    from ai_edge_litert.interpreter import Interpreter
+
+    for converter in (
+        static,
+        tf.lite.TFLiteConverter.from_keras_model(unrolled),
+    ):
+        interpreter = Interpreter(model_content=converter.convert())
+        ((signature, names),) = interpreter.get_signature_list().items()
+        (name,) = names["inputs"]
+        runner = interpreter.get_signature_runner(signature)
+        (got,) = runner(**{name: inputs["sequence"]}).values()
+        assert np.abs(got - outputs["out"]).max() < 1e-6
+
+
+@case(
+    'tf2onnx.convert.from_graph_def(graph_def, input_names=["x:0"], output_names=["y:0"])',
+    "tf2onnx.convert.from_function(fn, input_signature=specs)",
+    'onnxruntime.InferenceSession(path).run(None, {"x:0": x})',
+    "onnx.defs.has(node.op_type)",
+)
+def _():
+    import onnx
+    import onnxruntime
+    import tf2onnx
+
+    path, inputs, outputs = file_from("keras2.2-tf1.15/frozen/model.pb")
+    graph_def = tf1.GraphDef()
+    graph_def.ParseFromString(pathlib.Path(path).read_bytes())
+    proto, _ = tf2onnx.convert.from_graph_def(
+        graph_def, input_names=["x:0"], output_names=["y:0"]
+    )
+    path = "model.onnx"
+    pathlib.Path(path).write_bytes(proto.SerializeToString())
+    x = inputs["x"]
+    (y,) = onnxruntime.InferenceSession(path).run(None, {"x:0": x})
+    assert np.abs(y - outputs["y"]).max() < 1e-6
+    assert all(onnx.defs.has(node.op_type) for node in proto.graph.node)
+
+    specs = [tf.TensorSpec([None], tf.float32, name="t")]
+    fn = tf.function(
+        lambda t: {
+            "doubled": tf.py_function(lambda a: a * 2, [t], tf.float32)
+        },
+        input_signature=specs,
+    )
+    proto, _ = tf2onnx.convert.from_function(fn, input_signature=specs)
+    assert not all(onnx.defs.has(node.op_type) for node in proto.graph.node)
+    with pytest.raises(Exception, match="EagerPyFunc"):
+        onnxruntime.InferenceSession(proto.SerializeToString())
+
+
+@case(
+    'save_file(weights, "model.safetensors")',
+    'load_file("model.safetensors")',
+    "safetensors.numpy",
+    "Dense",
+    "Linear",
+    "kernel.T",
+    "Conv2D",
+    "Conv2d",
+    "kernel.transpose(3, 2, 0, 1)",
+    "LSTM",
+    "bias_ih",
+    "bias_hh",
+)
+def _():
+    from safetensors.numpy import load_file, save_file
+
+    model, x, logits = onward_classifier()
+    weights = {weight.path: weight.numpy() for weight in model.weights}
+    save_file(weights, "model.safetensors")
+    w = load_file("model.safetensors")
+
+    def linear(x, weight, bias):  # torch.nn.Linear: weight is (out, in)
+        return x @ weight.T + bias
+
+    # A Dense kernel is (in, out): kernel.T is the Linear weight.
+    hidden = np.maximum(linear(x, w["hidden/kernel"].T, w["hidden/bias"]), 0)
+    got = linear(hidden, w["logits/kernel"].T, w["logits/bias"])
+    assert np.abs(got - logits).max() < 1e-6
+
+    keras.utils.set_random_seed(5)
+    conv = keras.layers.Conv2D(4, 3)
+    images = (
+        np.random.default_rng(5).normal(size=(1, 5, 5, 3)).astype("float32")
+    )
+    want = conv(images).numpy()  # NHWC
+    kernel, bias = (v.numpy() for v in conv.weights)
+    weight = kernel.transpose(3, 2, 0, 1)  # the Conv2d weight, (out, in, h, w)
+    nchw = images.transpose(0, 3, 1, 2)
+    got = np.empty((1, 4, 3, 3), np.float32)
+    for i in range(3):
+        for j in range(3):
+            patch = nchw[:, :, i : i + 3, j : j + 3]
+            got[:, :, i, j] = np.einsum("nchw,ochw->no", patch, weight) + bias
+    assert np.abs(got.transpose(0, 2, 3, 1) - want).max() < 1e-5
+
+    # LSTM: PyTorch adds bias_ih and bias_hh; the Keras bias goes in once.
+    keras.utils.set_random_seed(6)
+    lstm = keras.layers.LSTM(4)
+    steps = np.random.default_rng(6).normal(size=(2, 5, 3)).astype("float32")
+    want = lstm(steps).numpy()
+    kernel, recurrent, keras_bias = (v.numpy() for v in lstm.weights)
+
+    def sigmoid(v):
+        return 1 / (1 + np.exp(-v))
+
+    def torch_lstm(bias_ih, bias_hh):  # gates i, f, g, o, as Keras's
+        h = c = np.zeros((2, 4), np.float32)
+        for t in range(5):
+            z = steps[:, t] @ kernel + bias_ih + h @ recurrent + bias_hh
+            i, f, g, o = np.split(z, 4, axis=1)
+            c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+            h = sigmoid(o) * np.tanh(c)
+        return h
+
+    bias_ih, bias_hh = keras_bias, np.zeros_like(keras_bias)
+    assert np.abs(torch_lstm(bias_ih, bias_hh) - want).max() < 1e-5
+    assert np.abs(torch_lstm(keras_bias, keras_bias) - want).max() > 1e-3
+
+
 # The TF1 column, where running it is cheap. Not every TF1 snippet has one.
 @tf1_case(
     "tf1.global_variables_initializer()",
