@@ -19,8 +19,9 @@ current directory), with `tf`, `tf1`, `keras`, `np`, `pathlib`, `pytest`,
 `tf1_checkpoint`, ...) at hand. Its body must contain every snippet it names
 as the page writes it (whitespace aside, so that the line breaks and trailing
 commas `ruff format` adds to a long line do not count) and must assert on a
-result. Every function is named `_`: the decorator keeps it, and the test id
-is the start of the case's first snippet.
+result. A case is named `_` (the decorator keeps it; the test id is the
+start of its first snippet), unless another case calls it to start where it
+ended, as `ema_after_one_update` is.
 
 A snippet without a case fails `test_every_snippet_has_a_case`, which names
 it; a case whose snippet has left the page fails
@@ -32,6 +33,7 @@ there a snippet without a case is allowed.
 """
 
 import ast
+import contextlib
 import gc
 import inspect
 import os
@@ -68,26 +70,37 @@ def _tensorflow():
 # snippets (a tuple) -> the case that runs them, in the order of the file.
 CASES = {}
 TF1_CASES = {}
+# case -> the source of its body, read when the module is (a file edited
+# during the run would give other lines).
+BODIES = {}
 
 
 def case(*snippets):
     """Register a case for snippets of the TF2 and Keras 3 columns."""
-
-    def register(function):
-        CASES[snippets] = function
-        return function
-
-    return register
+    return registered_in(CASES, snippets)
 
 
 def tf1_case(*snippets):
     """Register a case for snippets of the TF1 column."""
+    return registered_in(TF1_CASES, snippets)
 
+
+def registered_in(cases, snippets):
     def register(function):
-        TF1_CASES[snippets] = function
+        cases[snippets] = function
+        BODIES[function] = case_body(function)
         return function
 
     return register
+
+
+def case_body(function):
+    """The source of a case's body, without its decorator and `def` line
+    (which name the snippets, so they would always match)."""
+    source = textwrap.dedent(inspect.getsource(function))
+    (definition,) = ast.parse(source).body
+    lines = source.splitlines(keepends=True)
+    return "".join(lines[definition.body[0].lineno - 1 :])
 
 
 # Helpers every case may call. Each writes into the current directory, which
@@ -96,6 +109,11 @@ def tf1_case(*snippets):
 
 def two_variables():
     return tf.Variable([1.0], name="v1"), tf.Variable([2.0], name="v2")
+
+
+def zero_variables(*names):
+    """A variable [0.0] for each name, to restore into."""
+    return [tf.Variable([0.0], name=name) for name in names]
 
 
 def tf1_checkpoint(fixture):
@@ -108,6 +126,30 @@ def tf1_checkpoint(fixture):
 def frozen_graph_bytes():
     """Chapter 10's frozen graph of `v1 + v2`, as TF 1.15.5 wrote it."""
     return (FIXTURES / "tf1.15" / "frozen" / "combined_model.pb").read_bytes()
+
+
+@contextlib.contextmanager
+def tf1_v1_plus_v2():
+    """Chapter 1's graph, `add = v1 + v2`, in a TF1 session with its
+    variables initialised."""
+    with tf.Graph().as_default():
+        v1 = tf1.Variable([1.0], name="v1")
+        v2 = tf1.Variable([2.0], name="v2")
+        v1 + v2
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            yield sess
+
+
+def tf1_restored_v(prefix, saver_for):
+    """The value of a TF1 variable `v` restored from `prefix` by the saver
+    that saver_for(v) makes in v's graph."""
+    with tf.Graph().as_default():
+        v = tf1.Variable(0.0, name="v")
+        saver = saver_for(v)
+        with tf1.Session() as sess:
+            saver.restore(sess, prefix)
+            return sess.run(v)
 
 
 def small_keras_model():
@@ -244,8 +286,7 @@ def _():
 def _():
     v1, v2 = two_variables()
     prefix = tf.train.Checkpoint(v1=v1, v2=v2).write("named/model")
-    other_v1 = tf.Variable([0.0], name="first")
-    other_v2 = tf.Variable([0.0], name="second")
+    other_v1, other_v2 = zero_variables("first", "second")
     tf.train.Checkpoint(v1=other_v1, v2=other_v2).read(prefix)
     assert (other_v1.numpy(), other_v2.numpy()) == ([1.0], [2.0])
 
@@ -271,13 +312,14 @@ def _():
     "tf.train.ExponentialMovingAverage",
     "ema.apply([v])",
 )
-def _():
+def ema_after_one_update():
     v = tf.Variable(0.0, name="v")
     ema = tf.train.ExponentialMovingAverage(0.99)
     ema.apply([v])
     v.assign(10.0)
     ema.apply([v])
     assert ema.average(v).numpy() == pytest.approx(0.1)
+    return v, ema
 
 
 @case(
@@ -285,11 +327,7 @@ def _():
     "tf.train.Checkpoint(v_average=v).read(prefix).expect_partial()",
 )
 def _():
-    v = tf.Variable(0.0, name="v")
-    ema = tf.train.ExponentialMovingAverage(0.99)
-    ema.apply([v])
-    v.assign(10.0)
-    ema.apply([v])
+    v, ema = ema_after_one_update()
     prefix = tf.train.Checkpoint(v=v, v_average=ema.average(v)).write(
         "ema/model"
     )
@@ -414,8 +452,7 @@ def _():
 )
 def _():
     tf1_prefix = tf1_checkpoint("two_variables")
-    v1 = tf.Variable([0.0], name="v1")
-    v2 = tf.Variable([0.0], name="v2")
+    v1, v2 = zero_variables("v1", "v2")
     tf.train.Checkpoint(v1=v1, v2=v2).restore(tf1_prefix)
     assert (v1.numpy(), v2.numpy()) == ([1.0], [2.0])
 
@@ -1421,12 +1458,10 @@ def _():
 )
 def _():
     prefix = tf1_checkpoint("ema")
-    with tf.Graph().as_default():
-        v = tf1.Variable(0.0, name="v")
-        saver = tf1.train.Saver({"v/ExponentialMovingAverage": v})
-        with tf1.Session() as sess:
-            saver.restore(sess, prefix)
-            assert sess.run(v) == np.float32(0.099999905)
+    restored = tf1_restored_v(
+        prefix, lambda v: tf1.train.Saver({"v/ExponentialMovingAverage": v})
+    )
+    assert restored == np.float32(0.099999905)
 
 
 @tf1_case(
@@ -1451,13 +1486,8 @@ def _():
     'get_tensor_by_name("add:0")',
 )
 def _():
-    with tf.Graph().as_default():
-        v1 = tf1.Variable([1.0], name="v1")
-        v2 = tf1.Variable([2.0], name="v2")
-        v1 + v2
-        with tf1.Session() as sess:
-            sess.run(tf1.global_variables_initializer())
-            tf1.train.Saver().save(sess, "model.ckpt")
+    with tf1_v1_plus_v2() as sess:
+        tf1.train.Saver().save(sess, "model.ckpt")
     with tf.Graph().as_default() as graph:
         saver = tf1.train.import_meta_graph("model.ckpt.meta")
         with tf1.Session() as sess:
@@ -1508,13 +1538,13 @@ def _():
             prefix = tf1.train.Saver().save(sess, "ema/model.ckpt")
     keys = [key for key, _ in tf.train.list_variables(prefix)]
     assert keys == ["v", "v/ExponentialMovingAverage"]
-    with tf.Graph().as_default():
-        v = tf1.Variable(0.0, name="v")
+
+    def averages_into_variables(v):
         ema = tf1.train.ExponentialMovingAverage(0.99)
-        saver = tf1.train.Saver(ema.variables_to_restore())
-        with tf1.Session() as sess:
-            saver.restore(sess, prefix)
-            assert sess.run(v) == np.float32(0.099999905)
+        return tf1.train.Saver(ema.variables_to_restore())
+
+    restored = tf1_restored_v(prefix, averages_into_variables)
+    assert restored == np.float32(0.099999905)
 
 
 @tf1_case(
@@ -1546,16 +1576,11 @@ def _():
     'tf1.graph_util.convert_variables_to_constants(sess, graph_def, ["add"])',
 )
 def _():
-    with tf.Graph().as_default():
-        v1 = tf1.Variable([1.0], name="v1")
-        v2 = tf1.Variable([2.0], name="v2")
-        v1 + v2
-        with tf1.Session() as sess:
-            sess.run(tf1.global_variables_initializer())
-            graph_def = sess.graph.as_graph_def()
-            frozen = tf1.graph_util.convert_variables_to_constants(
-                sess, graph_def, ["add"]
-            )
+    with tf1_v1_plus_v2() as sess:
+        graph_def = sess.graph.as_graph_def()
+        frozen = tf1.graph_util.convert_variables_to_constants(
+            sess, graph_def, ["add"]
+        )
     assert {node.op for node in frozen.node} == {"Const", "Identity", "AddV2"}
 
 
@@ -1685,15 +1710,6 @@ def test_every_case_is_in_the_cheatsheet():
     assert not gone, f"cases for snippets no longer in the cheat sheet: {gone}"
 
 
-def case_body(function):
-    """The source of a case's body, without its decorator and `def` line
-    (which name the snippets, so they would always match)."""
-    source = textwrap.dedent(inspect.getsource(function))
-    (definition,) = ast.parse(source).body
-    lines = source.splitlines(keepends=True)
-    return "".join(lines[definition.body[0].lineno - 1 :])
-
-
 def unwrapped(code):
     """`code` without whitespace and without a comma before a closing
     bracket: a snippet that is one long line on the page matches the lines
@@ -1717,7 +1733,7 @@ def test_unwrapped_matches_what_the_formatter_made():
 
 
 def _run(snippets, function, tmp_path, monkeypatch):
-    body = case_body(function)
+    body = BODIES[function]
     for snippet in snippets:
         assert unwrapped(snippet) in unwrapped(body), (
             f"the case does not run {snippet!r}"

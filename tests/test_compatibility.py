@@ -64,6 +64,26 @@ def assert_same(actual, expected):
     np.testing.assert_allclose(np.asarray(actual), expected, atol=1e-5)
 
 
+def assert_computes(model, expected):
+    """The model gives `expected` for the Keras 2 fixtures' inputs. A model
+    loaded from a Keras 2 file warns that its input structure differs."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        assert_same(model(K2["x"]), expected)
+
+
+def fitted_and_reloaded(path, loss):
+    """classifier() after one optimizer step, saved to `path` and loaded
+    back: (the model, the loaded one), which compute the same."""
+    model = classifier()
+    model.compile(optimizer="adam", loss=loss)
+    model.fit(K2["x"], np.zeros((16, 3)), verbose=0)
+    model.save(str(path))
+    loaded = keras.models.load_model(str(path))
+    assert_same(loaded(K2["x"]), model(K2["x"]).numpy())
+    return model, loaded
+
+
 def raises_with(exception, text, function):
     with pytest.raises(exception) as info:
         function()
@@ -88,6 +108,20 @@ def tf1_two_variables(folder):
     return prefix
 
 
+def read_alike(row, check, tf1_file, keras2_file, written_here):
+    """Register the three cells of a row whose files are read the same way:
+    check(path, writer) on TF 1.15's file, on Keras 2's, and on the file
+    that tf1_two_variables writes here with TF 2.21."""
+    cell(row, "tf1.15")(lambda: check(TF1 / tf1_file, "tf1.15"))
+    cell(row, "keras2")(lambda: check(KERAS2 / keras2_file, "keras2"))
+
+    def keras3(tmp_path):
+        tf1_two_variables(tmp_path)
+        check(tmp_path / written_here, "keras3")
+
+    cell(row, "keras3")(keras3)
+
+
 # Row saver-checkpoint: a TF1 `Saver` checkpoint (.index + .data).
 def restore_by_name(prefix):
     v1 = tf.Variable([0.0], name="v1")
@@ -98,23 +132,19 @@ def restore_by_name(prefix):
     assert sorted(reader.get_variable_to_shape_map()) == ["v1", "v2"]
 
 
-@cell("saver-checkpoint", "tf1.15")
-def _():
-    restore_by_name(TF1 / "two_variables" / "model.ckpt")
-
-
-@cell("saver-checkpoint", "keras2")
-def _():
-    restore_by_name(KERAS2 / "saver" / "model.ckpt")
-
-
-@cell("saver-checkpoint", "keras3")
-def _(tmp_path):
-    restore_by_name(tf1_two_variables(tmp_path))
+read_alike(
+    "saver-checkpoint",
+    lambda prefix, _: restore_by_name(prefix),
+    "two_variables/model.ckpt",
+    "saver/model.ckpt",
+    "model.ckpt",
+)
 
 
 # Row meta-graph: the `.meta` beside it, imported into a graph.
-def import_meta(prefix, variable_dtype):
+def import_meta(prefix, writer):
+    # TF 1.15 made reference variables; imported today, they still are.
+    variable_dtype = tf.float32._as_ref if writer == "tf1.15" else tf.float32
     with tf.Graph().as_default() as graph:
         saver = tf1.train.import_meta_graph(str(prefix) + ".meta")
         assert [v.dtype for v in tf1.global_variables()] == [
@@ -127,20 +157,13 @@ def import_meta(prefix, variable_dtype):
             ]
 
 
-@cell("meta-graph", "tf1.15")
-def _():
-    # TF 1.15 made reference variables; imported today, they still are.
-    import_meta(TF1 / "two_variables" / "model.ckpt", tf.float32._as_ref)
-
-
-@cell("meta-graph", "keras2")
-def _():
-    import_meta(KERAS2 / "saver" / "model.ckpt", tf.float32)
-
-
-@cell("meta-graph", "keras3")
-def _(tmp_path):
-    import_meta(tf1_two_variables(tmp_path), tf.float32)
+read_alike(
+    "meta-graph",
+    import_meta,
+    "two_variables/model.ckpt",
+    "saver/model.ckpt",
+    "model.ckpt",
+)
 
 
 # Row frozen-graph: a frozen GraphDef (.pb), in a session or eagerly.
@@ -159,20 +182,13 @@ def run_frozen(path):
     assert function().numpy().tolist() == [3.0]
 
 
-@cell("frozen-graph", "tf1.15")
-def _():
-    run_frozen(TF1 / "frozen" / "combined_model.pb")
-
-
-@cell("frozen-graph", "keras2")
-def _():
-    run_frozen(KERAS2 / "frozen" / "combined_model.pb")
-
-
-@cell("frozen-graph", "keras3")
-def _(tmp_path):
-    tf1_two_variables(tmp_path)
-    run_frozen(tmp_path / "combined_model.pb")
+read_alike(
+    "frozen-graph",
+    lambda path, _: run_frozen(path),
+    "frozen/combined_model.pb",
+    "frozen/combined_model.pb",
+    "combined_model.pb",
+)
 
 
 # Row object-checkpoint: object-based, from `tf.train.Checkpoint` or Keras 2's
@@ -315,19 +331,14 @@ def _():
     )
     model = keras.models.load_model(path, compile=False)
     assert not model.compiled
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        assert_same(model(K2["x"]), K2["logits"])
+    assert_computes(model, K2["logits"])
 
 
 @cell("h5-model", "keras3")
 def _(tmp_path):
-    model = classifier()
-    model.compile(optimizer="adam", loss=keras.losses.MeanSquaredError())
-    model.fit(K2["x"], np.zeros((16, 3)), verbose=0)
-    model.save(str(tmp_path / "model.h5"))
-    loaded = keras.models.load_model(str(tmp_path / "model.h5"))
-    assert_same(loaded(K2["x"]), model(K2["x"]).numpy())
+    model, loaded = fitted_and_reloaded(
+        tmp_path / "model.h5", keras.losses.MeanSquaredError()
+    )
     assert loaded.compiled and int(loaded.optimizer.iterations) == 1
     # A loss given by its short string name does not survive the trip.
     model.compile(optimizer="adam", loss="mse")
@@ -400,19 +411,12 @@ def _():
     model = keras.models.load_model(
         path, custom_objects=keras2_functional(), compile=False
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        assert_same(model(K2["x"]), K2["logits"])
+    assert_computes(model, K2["logits"])
 
 
 @cell("keras-file", "keras3")
 def _(tmp_path):
-    model = classifier()
-    model.compile(optimizer="adam", loss="mse")
-    model.fit(K2["x"], np.zeros((16, 3)), verbose=0)
-    model.save(str(tmp_path / "model.keras"))
-    loaded = keras.models.load_model(str(tmp_path / "model.keras"))
-    assert_same(loaded(K2["x"]), model(K2["x"]).numpy())
+    _, loaded = fitted_and_reloaded(tmp_path / "model.keras", "mse")
     assert int(loaded.optimizer.iterations) == 1
 
 
@@ -456,9 +460,7 @@ def _():
         custom_objects=keras2_functional(),
         compile=False,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        assert_same(model(K2["x"]), K2["custom_outputs"])
+    assert_computes(model, K2["custom_outputs"])
 
 
 @cell("custom-layer", "keras3")
