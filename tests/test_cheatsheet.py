@@ -45,6 +45,12 @@ import textwrap
 import numpy as np
 import pytest
 from support.book import ROOT
+from support.old_files import (
+    attention_layer,
+    by_gate,
+    cudnn_lstm_weights,
+    recorded,
+)
 
 CHEATSHEET = ROOT / "book" / "cheatsheet.md"
 FIXTURES = ROOT / "fixtures"
@@ -861,19 +867,13 @@ def _():
 def file_from(path):
     """A file an old version wrote, fixtures/<path>, copied here under its
     own name; and the inputs and outputs its writer recorded for it."""
-    folder, name = path.split("/", 1)
-    source, here = FIXTURES / folder / name, pathlib.Path(name).name
+    source, inputs, outputs = recorded(path)
+    here = pathlib.Path(source.name)
     if source.is_dir():
         shutil.copytree(source, here)
     else:
         shutil.copy(source, here)
-    expected = np.load(FIXTURES / folder / "expected.npz")
-    inputs, outputs = {}, {}
-    for key in expected.files:
-        file, role, tensor = key.split(":", 2)
-        if file == name:
-            (outputs if role == "out" else inputs)[tensor] = expected[key]
-    return here, inputs, outputs
+    return here.name, inputs, outputs
 
 
 @case(
@@ -976,30 +976,10 @@ def _():
     "keras.layers.LSTM",
 )
 def _():
-    import h5py
-
     path, inputs, outputs = file_from("keras2.2-tf1.15/cudnn_lstm.h5")
-    with h5py.File(path, "r") as file:
-        weights = file["model_weights"]
-        kernel, recurrent, bias = (
-            weights[f"lstm/lstm/{name}:0"][()]
-            for name in ("kernel", "recurrent_kernel", "bias")
-        )
-        dense = [
-            weights[f"out/out/{name}:0"][()] for name in ("kernel", "bias")
-        ]
+    kernel, recurrent, bias, dense = cudnn_lstm_weights(path)
     units = recurrent.shape[0]
     summed_bias = bias[: 4 * units] + bias[4 * units :]
-
-    def by_gate(matrix):
-        rows = matrix.shape[0]
-        return np.concatenate(
-            [
-                matrix[:, k * units : (k + 1) * units].reshape(units, rows).T
-                for k in range(4)
-            ],
-            axis=1,
-        )
 
     def predict(lstm_weights):
         model = keras.Sequential(
@@ -1016,7 +996,9 @@ def _():
     # Biases summed, kernels as stored: no error, wrong outputs.
     naive = predict([kernel, recurrent, summed_bias])
     assert np.abs(naive - outputs["out"]).max() > 0.5
-    converted = predict([by_gate(kernel), by_gate(recurrent), summed_bias])
+    converted = predict(
+        [by_gate(kernel, units), by_gate(recurrent, units), summed_bias]
+    )
     assert np.allclose(converted, outputs["out"], atol=1e-6)
 
 
@@ -1030,14 +1012,7 @@ def _():
     with pytest.raises(ValueError, match="list of inputs"):
         keras.models.load_model(path, compile=False)
 
-    class Attention(keras.layers.Layer):
-        def build(self, input_shape):
-            self.w = self.add_weight(name="w", shape=(input_shape[-1], 1))
-
-        def call(self, inputs):
-            weights = tf.nn.softmax(tf.matmul(inputs, self.w), axis=1)
-            return tf.reduce_sum(weights * inputs, axis=1)
-
+    Attention = attention_layer()
     model = keras.models.load_model(
         path, compile=False, custom_objects={"Attention": Attention}
     )

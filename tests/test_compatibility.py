@@ -13,6 +13,12 @@ import warnings
 import numpy as np
 import pytest
 from support.book import ROOT
+from support.old_files import (
+    attention_layer,
+    by_gate,
+    cudnn_lstm_weights,
+    recorded,
+)
 
 # TensorFlow and Keras are imported by the fixture below, not at collection:
 # every pytest worker collects this module, and only the one that runs it
@@ -88,6 +94,18 @@ def raises_with(exception, text, function):
     with pytest.raises(exception) as info:
         function()
     assert text in str(info.value)
+
+
+def refused(path, exception, text, compiles=(False,)):
+    """load_model refuses the file with `text`, for each value of compile."""
+    for compile in compiles:
+        raises_with(
+            exception,
+            text,
+            lambda compile=compile: keras.models.load_model(
+                path, compile=compile
+            ),
+        )
 
 
 def tf1_two_variables(folder):
@@ -302,14 +320,7 @@ def _(tmp_path):
 @cell("h5-model", "tf1.15")
 def _():
     path = str(TF1 / "keras" / "model.h5")
-    for compile in (True, False):
-        raises_with(
-            TypeError,
-            "GlorotUniform",
-            lambda compile=compile: keras.models.load_model(
-                path, compile=compile
-            ),
-        )
+    refused(path, TypeError, "GlorotUniform", compiles=(True, False))
     model = keras.Sequential(
         [
             keras.Input(shape=(4,)),
@@ -527,20 +538,7 @@ def _(tmp_path):
 
 # Files that other versions wrote: TF 2.7, TF 2.10 and Keras 2.2.5 on
 # TF 1.15 (tools/fixtures/make_tf2_old.py, make_keras22.py), each with the
-# inputs and outputs its writer recorded in expected.npz.
-OLD = ROOT / "fixtures"
-
-
-def recorded(path):
-    """(path of the file, its inputs, its outputs) for "<folder>/<file>"."""
-    folder, name = path.split("/", 1)
-    expected = np.load(OLD / folder / "expected.npz")
-    inputs, outputs = {}, {}
-    for key in expected.files:
-        file, role, tensor = key.split(":", 2)
-        if file == name:
-            (outputs if role == "out" else inputs)[tensor] = expected[key]
-    return OLD / folder / name, inputs, outputs
+# inputs and outputs its writer recorded in expected.npz (support.old_files).
 
 
 def without_tf_keras(code, *arguments):
@@ -616,14 +614,7 @@ def _():
     import tf_keras
 
     path, inputs, outputs = recorded("tf2.10/lstm.h5")
-    for compile in (True, False):
-        raises_with(
-            ValueError,
-            "time_major",
-            lambda compile=compile: keras.models.load_model(
-                path, compile=compile
-            ),
-        )
+    refused(path, ValueError, "time_major", compiles=(True, False))
 
     class LSTMWithoutTimeMajor(keras.layers.LSTM):
         def __init__(self, *args, time_major=False, **kwargs):
@@ -641,62 +632,28 @@ def _():
 @cell("h5-attention", "tf2.10")
 def _():
     path, inputs, outputs = recorded("tf2.10/attention.h5")
-    raises_with(
-        ValueError,
-        "list of inputs",
-        lambda: keras.models.load_model(path, compile=False),
-    )
-
-    class Attention(keras.layers.Layer):
-        def build(self, input_shape):
-            self.w = self.add_weight(name="w", shape=(input_shape[-1], 1))
-
-        def call(self, inputs):
-            weights = tf.nn.softmax(tf.matmul(inputs, self.w), axis=1)
-            return tf.reduce_sum(weights * inputs, axis=1)
-
+    refused(path, ValueError, "list of inputs")
     model = keras.models.load_model(
-        path, compile=False, custom_objects={"Attention": Attention}
+        path, compile=False, custom_objects={"Attention": attention_layer()}
     )
     assert_same(model(inputs), outputs["out"])
 
 
 @cell("h5-cudnn", "keras2.2")
 def _():
-    import h5py
-
     path, inputs, outputs = recorded("keras2.2-tf1.15/cudnn_lstm.h5")
-    raises_with(
-        ValueError,
-        "Unknown layer: 'CuDNNLSTM'",
-        lambda: keras.models.load_model(path, compile=False),
-    )
-    with h5py.File(path, "r") as file:
-        weights = file["model_weights"]
-        kernel, recurrent, bias = (
-            weights[f"lstm/lstm/{name}:0"][()]
-            for name in ("kernel", "recurrent_kernel", "bias")
-        )
-        dense = [
-            weights[f"out/out/{name}:0"][()] for name in ("kernel", "bias")
-        ]
+    refused(path, ValueError, "Unknown layer: 'CuDNNLSTM'")
+    kernel, recurrent, bias, dense = cudnn_lstm_weights(path)
     units = recurrent.shape[0]
-
-    def by_gate(matrix):
-        rows = matrix.shape[0]
-        return np.concatenate(
-            [
-                matrix[:, k * units : (k + 1) * units].reshape(units, rows).T
-                for k in range(4)
-            ],
-            axis=1,
-        )
-
     model = keras.Sequential(
         [keras.Input((5, 3)), keras.layers.LSTM(units), keras.layers.Dense(2)]
     )
     model.layers[0].set_weights(
-        [by_gate(kernel), by_gate(recurrent), bias[:16] + bias[16:]]
+        [
+            by_gate(kernel, units),
+            by_gate(recurrent, units),
+            bias[:16] + bias[16:],
+        ]
     )
     model.layers[1].set_weights(dense)
     assert_same(model(inputs["lstm_input"]), outputs["out"])
