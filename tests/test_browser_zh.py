@@ -126,14 +126,19 @@ def test_chinese_search_finds_the_chapter(extras, record_property):
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_chinese_download_is_the_chapter_in_chinese(pages, chapter):
     """The download button serves the chapter with Chinese markdown and the
-    English notebook's code and outputs, unchanged: it runs the same way."""
+    English notebook's code and outputs, unchanged but for its figures,
+    which are the Chinese ones (tests/test_figures.py): it runs the same way."""
     facts, _, _ = pages[chapter]
     assert len(facts["download"]) == 1, facts["download"]
     status, body = fetch(facts["download"][0])
     assert status == 200, f"{facts['download'][0]}: HTTP {status}"
     nb = nbformat.reads(body.decode("utf-8"), as_version=4)
     nbformat.validate(nb)
-    english = nbformat.read(ROOT / f"{chapter}.ipynb", as_version=4)
+    from tools import i18n
+
+    english = i18n.chinese_figures()(
+        nbformat.read(ROOT / f"{chapter}.ipynb", as_version=4)
+    )
     assert [c.cell_type for c in nb.cells] == [
         c.cell_type for c in english.cells
     ]

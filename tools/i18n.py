@@ -437,10 +437,21 @@ def translated_messages(catalog):
     )
 
 
+@functools.cache
+def chinese_figures():
+    """_ext/book_figures.py's chinese_notebook: a notebook's figures and
+    their code in Chinese, as the Chinese site shows them."""
+    sys.path.insert(0, str(ROOT / "_ext"))
+    from book_figures import chinese_notebook
+
+    return chinese_notebook
+
+
 def translate_notebook(path, catalog):
-    """The notebook at `path` with its markdown cells translated, as JSON
-    text in nbformat's own layout (nothing else in it changes)."""
-    nb = json.loads(path.read_text(encoding="utf-8"))
+    """The notebook at `path` with its markdown cells translated and its
+    figures in Chinese (chinese_figures), as JSON text in nbformat's own
+    layout (nothing else in it changes)."""
+    nb = chinese_figures()(json.loads(path.read_text(encoding="utf-8")))
     messages = translated_messages(catalog)
     for cell in nb["cells"]:
         if cell["cell_type"] == "markdown":

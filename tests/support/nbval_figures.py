@@ -4,6 +4,9 @@ nbval skips `image/png` when it compares outputs, so a figure could change
 without a test noticing. This wraps nbval's comparison so that every PNG a
 chapter produces is compared with the stored one as well, within a tolerance
 for anti-aliasing, and a failing figure is saved with a difference image.
+A figure drawn by `show_figure` (tools/cells/figures.py) keeps its other
+language's PNG in the output's metadata (`book.zh_CN`): that one is compared
+too, with the same tolerance.
 Loaded for every run by `-p support.nbval_figures` in pytest.ini.
 """
 
@@ -31,12 +34,22 @@ MAX_CHANGED_PIXELS = 20
 
 
 def _png_outputs(outputs):
-    return [
-        out["data"]["image/png"]
+    """[(name, PNG)] for each figure of `outputs`: "figK" for the one shown,
+    "figK-<language>" for the other languages' in its metadata."""
+    figures = [
+        out
         for out in outputs
         if out.get("output_type") in ("display_data", "execute_result")
         and "image/png" in out.get("data", {})
     ]
+    pngs = []
+    for k, out in enumerate(figures):
+        pngs.append((f"fig{k}", out["data"]["image/png"]))
+        for language, data in sorted(
+            out.get("metadata", {}).get("book", {}).items()
+        ):
+            pngs.append((f"fig{k}-{language}", data["image/png"]))
+    return pngs
 
 
 def _decode(b64):
@@ -102,19 +115,26 @@ def _install_figure_check():
             return same
         notebook = Path(str(self.fspath)).stem
         problems = []
-        if len(expected) != len(actual):
+        if [name for name, _ in expected] != [name for name, _ in actual]:
             problems.append(
-                f"{len(expected)} figure(s) stored, {len(actual)} produced"
+                f"figures stored: {[name for name, _ in expected]}, "
+                f"produced: {[name for name, _ in actual]}"
             )
-        for k, (exp, act) in enumerate(zip(expected, actual)):
-            verdict = compare_figure(exp, act)
+        produced = dict(actual)
+        for name, exp in expected:
+            if name not in produced:
+                continue
+            verdict = compare_figure(exp, produced[name])
             if verdict is not None:
                 message, delta = verdict
                 diff = _save_diff(
-                    f"{notebook}-cell{self.cell_num}-fig{k}", exp, act, delta
+                    f"{notebook}-cell{self.cell_num}-{name}",
+                    exp,
+                    produced[name],
+                    delta,
                 )
                 problems.append(
-                    f"figure {k}: {message}; images saved as {diff.parent}/"
+                    f"figure {name}: {message}; images saved as {diff.parent}/"
                     f"{diff.stem.rsplit('-', 1)[0]}-{{expected,actual,diff}}.png"
                 )
         if not problems:

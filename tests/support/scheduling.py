@@ -24,6 +24,7 @@ SLOWEST_FIRST = (
     "notebooks/14-persistence-speed.ipynb",
     "tests/test_resume_kills.py",
     "tests/test_harness.py",
+    "tests/test_figures.py",
     "tests/test_i18n.py",
 )
 

@@ -1,7 +1,8 @@
 # Draws a GraphDef left to right: each node stands in the column of its depth
 # (the longest path to it from a node without inputs), sorted by name within
 # the column, so every edge runs rightwards and the figure is the same on
-# every run. Shared by the chapters that draw graphs.
+# every run. Shared by the chapters that draw graphs; each drawing function
+# takes `_`, which gives a label in the figure's language (show_figure).
 import matplotlib.pyplot as plt
 import tensorflow as tf
 from matplotlib.lines import Line2D
@@ -26,6 +27,21 @@ VARIABLE_OPS = {
     "Assign",
     "IsVariableInitialized",
 }
+FIGURE_LABELS.update(
+    {
+        VARIABLE_KIND: "变量及其读取、赋值或初始化器",
+        "the add": "加法",
+        "constant": "常量",
+        "saver (save/...)": "Saver 的节点（save/...）",
+        "other": "其他",
+        "dropped by freezing": "冻结时删去",
+        "data input": "数据输入",
+        "control input (^name)": "控制输入（^name）",
+        "depth: longest path from a node without inputs": "深度：从无输入的节点出发的最长路径",
+        "Before freezing: {n} nodes": "冻结前：{n} 个节点",
+        "After {freezer}: {n} nodes": "{freezer} 之后：{n} 个节点",
+    }
+)
 
 
 def node_inputs(node):
@@ -122,21 +138,25 @@ def draw_graph(ax, graph_def, title, kept=None):
         ax.spines[side].set_visible(False)
 
 
-def legend_handles(graph_defs, with_dropped=False):
+def legend_handles(_, graph_defs, with_dropped=False):
     """Legend entries for the kinds of node the graphs hold, then edges."""
     kinds = {node_kind(node) for g in graph_defs for node in g.node}
     handles = [
-        Patch(fc=colour, ec="black", label=kind)
+        Patch(fc=colour, ec="black", label=_(kind))
         for kind, colour in KIND_COLOURS.items()
         if kind in kinds
     ]
     if with_dropped:
         handles.append(
-            Patch(fc="white", ec="gray", ls="--", label="dropped by freezing")
+            Patch(
+                fc="white", ec="gray", ls="--", label=_("dropped by freezing")
+            )
         )
     return handles + [
-        Line2D([], [], color="0.35", label="data input"),
-        Line2D([], [], color="0.35", ls="--", label="control input (^name)"),
+        Line2D([], [], color="0.35", label=_("data input")),
+        Line2D(
+            [], [], color="0.35", ls="--", label=_("control input (^name)")
+        ),
     ]
 
 
@@ -148,26 +168,23 @@ def figure_size(*graph_defs):
     return max(width, 10), 1.2 + sum(0.75 * r + 0.9 for r in rows), rows
 
 
-def show_graph(graph_def, title):
-    """One GraphDef, drawn with its legend below."""
-    plt.rcdefaults()
-    width, height, _ = figure_size(graph_def)
+def show_graph(_, graph_def, title):
+    """One GraphDef, drawn with its legend below (draw it with show_figure)."""
+    width, height = figure_size(graph_def)[:2]
     fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
     draw_graph(ax, graph_def, title)
-    ax.set_xlabel("depth: longest path from a node without inputs")
+    ax.set_xlabel(_("depth: longest path from a node without inputs"))
     fig.legend(
-        handles=legend_handles([graph_def]),
+        handles=legend_handles(_, [graph_def]),
         loc="outside lower center",
         ncol=4,
         fontsize=10,
     )
-    plt.show()
 
 
-def draw_before_and_after(before, after, title, freezer):
+def draw_before_and_after(_, before, after, title, freezer):
     """Two GraphDefs one above the other; nodes of `before` that `after`
-    lacks are drawn as dropped."""
-    plt.rcdefaults()
+    lacks are drawn as dropped (draw it with show_figure)."""
     width, height, rows = figure_size(before, after)
     fig, (ax_before, ax_after) = plt.subplots(
         2,
@@ -179,16 +196,21 @@ def draw_before_and_after(before, after, title, freezer):
     draw_graph(
         ax_before,
         before,
-        f"Before freezing: {len(before.node)} nodes",
+        _("Before freezing: {n} nodes").format(n=len(before.node)),
         kept={node.name for node in after.node},
     )
-    draw_graph(ax_after, after, f"After {freezer}: {len(after.node)} nodes")
-    ax_after.set_xlabel("depth: longest path from a node without inputs")
+    draw_graph(
+        ax_after,
+        after,
+        _("After {freezer}: {n} nodes").format(
+            freezer=freezer, n=len(after.node)
+        ),
+    )
+    ax_after.set_xlabel(_("depth: longest path from a node without inputs"))
     fig.legend(
-        handles=legend_handles([before, after], with_dropped=True),
+        handles=legend_handles(_, [before, after], with_dropped=True),
         loc="outside lower center",
         ncol=4,
         fontsize=10,
     )
     fig.suptitle(title)
-    plt.show()
