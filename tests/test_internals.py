@@ -12,7 +12,11 @@ Who relies on what:
 - tests/support/scheduling.py: xdist's loadscope scheduler;
 - _ext/book_speedups.py (the faster build): Sphinx's translated-message
   parser, MyST's parser factory, docutils' default settings, Sphinx's Chinese
-  and English search splitters and stemmers.
+  and English search splitters and stemmers;
+- _ext/book_i18n.py (the Chinese edition): Sphinx's translated-message
+  parser, its Chinese search splitter, its registry of translations and
+  sphinx-book-theme's catalog in it; _static/search-zh.js: the hooks of
+  Sphinx's searchtools.js (splitQuery, Scorer.score, the index's terms).
 
 Each case imports only what it checks; the TensorFlow case is the only one
 that imports TensorFlow.
@@ -74,6 +78,7 @@ CALLABLES = {
     "myst_parser.parsers.sphinx_:create_md_parser": ["config", "renderer"],
     "docutils.frontend:get_default_settings": ["components"],
     "sphinx.search.zh:SearchChinese.stem": ["self", "word"],
+    "sphinx.search.zh:SearchChinese.split": ["self", "input"],
     "sphinx.search.en:SearchEnglish.stem": ["self", "word"],
 }
 
@@ -119,3 +124,31 @@ def test_tensorflow_keeps_its_logger_cache():
 
     assert hasattr(tf_logging, "_logger"), "tf_logging._logger is gone"
     assert callable(tf_logging.get_logger), "tf_logging.get_logger"
+
+
+def test_sphinx_keeps_its_translations_registry_and_the_book_themes_catalog():
+    from sphinx import locale
+    from sphinx_book_theme.header_buttons import MESSAGE_CATALOG_NAME
+
+    assert isinstance(locale.translators, dict), "sphinx.locale.translators"
+    assert MESSAGE_CATALOG_NAME == "booktheme", "sphinx-book-theme's catalog"
+    assert _parameters(locale.get_translation) == ["catalog", "namespace"]
+
+
+def test_sphinx_searchtools_keeps_the_hooks_of_search_zh():
+    from pathlib import Path
+
+    import sphinx
+
+    js = (
+        Path(sphinx.__file__).parent / "themes/basic/static/searchtools.js"
+    ).read_text()
+    for hook in (
+        'typeof splitQuery === "undefined"',
+        "splitQuery(query.trim())",
+        "if (Scorer.score)",
+        "Search._index.terms",
+        "Search._index.titleterms",
+        "[docname, title, anchor, descr, score, filename]",
+    ):
+        assert hook in js, f"searchtools.js: {hook!r} is gone"

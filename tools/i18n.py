@@ -3,7 +3,7 @@
     python tools/i18n.py extract   # English prose -> locale/zh_CN/LC_MESSAGES/**/*.po
     python tools/i18n.py build     # both editions: _build/html and _build/html/zh_CN
     python tools/i18n.py status    # untranslated and fuzzy messages, per page
-    python tools/i18n.py check     # status, plus MyST syntax kept in each translation
+    python tools/i18n.py check     # status, MyST syntax kept, and the term base followed
 
 The English sources are the only sources. `extract` runs Sphinx's gettext
 builder over them and merges the result into the committed catalogs with
@@ -13,9 +13,12 @@ dealt with it. `build` renders the two editions side by side, one Sphinx run
 per core. The Chinese edition's configuration is _config.yml with
 locale/zh_CN/overrides.yml merged over it (jupyter-book's --config replaces
 the file, it does not merge); its title and part captions are translated from
-the root page's catalog. While Sphinx runs, the chapters the Chinese edition
-offers for download get their markdown cells translated with the same
-catalogs; they replace the English copies in its _sources/ afterwards.
+the root page's catalog. While Sphinx runs, the pages the Chinese edition
+offers for download (the chapters' notebooks and the book's Markdown pages)
+are translated with the same catalogs; they replace the English copies in
+its _sources/ afterwards. The term base, locale/zh_CN/terms.yml, gives the
+Chinese search its words and says which page teaches each term
+(_ext/book_i18n.py).
 """
 
 import argparse
@@ -38,6 +41,8 @@ LANG = "zh_CN"
 LOCALE = ROOT / "locale"
 CATALOGS = LOCALE / LANG / "LC_MESSAGES"
 OVERRIDES = LOCALE / LANG / "overrides.yml"
+TERMS = LOCALE / LANG / "terms.yml"
+GLOSSARY = ROOT / "book" / "glossary.md"
 BUILD = ROOT / "_build"
 WORK = BUILD / "i18n"  # generated configs and the Chinese build's own tree
 HTML = BUILD / "html"
@@ -273,7 +278,8 @@ def role_target(content):
 
 def syntax(text):
     """What a translation must keep of its message, as sorted lists: roles
-    with their targets, inline code, link targets, and bold markers."""
+    with their targets, inline code, link targets, and the markers of bold
+    (`**`) and italics (a single `*`, what is left once bold is taken out)."""
     roles = sorted(
         (name, role_target(content)) for name, content in ROLE.findall(text)
     )
@@ -283,6 +289,7 @@ def syntax(text):
         "inline code": sorted(CODE.findall(rest)),
         "link targets": sorted(LINK.findall(rest)),
         "bold markers": rest.count("**"),
+        "italic markers": rest.replace("**", "").count("*"),
     }
 
 
@@ -296,6 +303,154 @@ def syntax_errors(msgid, msgstr):
     ]
 
 
+# --- the term base -----------------------------------------------------------
+
+
+@functools.cache
+def terms():
+    """The terms and phrases of locale/zh_CN/terms.yml, their regular
+    expressions compiled: one rendering per term, the renderings that are
+    wrong. (A phrase is a calque or a mistranslation that was fixed, and is
+    kept from coming back; the glossary and the search leave phrases out.)"""
+    data = load_yaml(TERMS)
+    if not isinstance(data.get("terms"), list):
+        fail(f"{rel(TERMS)} needs a list `terms`")
+    entries = [
+        dict(e, phrase=False) for e in data["terms"] if isinstance(e, dict)
+    ]
+    entries += [
+        dict(e, phrase=True)
+        for e in data.get("phrases") or []
+        if isinstance(e, dict)
+    ]
+    if len(entries) != len(data["terms"]) + len(data.get("phrases") or []):
+        fail(f"{rel(TERMS)}: every term and phrase is a mapping")
+    out = []
+    for entry in entries:
+        if (
+            not isinstance(entry, dict)
+            or not entry.get("en")
+            or not entry.get("zh")
+        ):
+            fail(f"{rel(TERMS)}: every term needs `en` and `zh`: {entry!r}")
+        try:
+            out.append(
+                dict(
+                    entry,
+                    rejected_re=[
+                        re.compile(r) for r in entry.get("rejected", [])
+                    ],
+                    require_re=re.compile(entry["require"], re.I)
+                    if entry.get("require")
+                    else None,
+                )
+            )
+        except re.error as e:
+            fail(f"{rel(TERMS)}: {entry['en']!r}: bad regular expression: {e}")
+    return out
+
+
+def prose(text):
+    """`text` as a reader reads it: inline code, link targets and role
+    targets taken out (a role's title stays), so that a term base rule never
+    fires on code."""
+    text = ROLE.sub(lambda m: re.sub(r"<[^<>]+>\s*$", "", m.group(2)), text)
+    text = CODE.sub(" ", text)
+    return LINK.sub("]", text)
+
+
+def term_errors(msgid, msgstr):
+    """How `msgstr` departs from the term base, one line each: a rejected
+    rendering it uses, or a term the English uses that it does not render."""
+    english, chinese = prose(msgid), prose(msgstr)
+    errors = []
+    for term in terms():
+        kind = "phrase" if term["phrase"] else "term"
+        for rejected in term["rejected_re"]:
+            m = rejected.search(chinese)
+            if m:
+                errors.append(
+                    f"{kind} {term['en']!r}: {m.group(0)!r} is a rejected "
+                    f"rendering; write {term['zh']!r}"
+                )
+        required = term["require_re"]
+        if required and required.search(english) and term["zh"] not in chinese:
+            errors.append(
+                f"{kind} {term['en']!r}: the English says "
+                f"{required.search(english).group(0)!r}; the translation "
+                f"should say {term['zh']!r}"
+            )
+    return errors
+
+
+def glossary_terms():
+    """The terms of the book's glossary, in its order, as book/glossary.md
+    writes them: the unindented lines of its `glossary` directive."""
+    text = GLOSSARY.read_text(encoding="utf-8")
+    m = re.search(r"^```\{glossary\}\n(.*?)^```", text, re.M | re.S)
+    if not m:
+        fail(f"{rel(GLOSSARY)} has no glossary directive")
+    return [
+        line
+        for line in m.group(1).splitlines()
+        if line.strip() and not line.startswith((" ", "\t", ":"))
+    ]
+
+
+def glossary_errors():
+    """Where the glossary's Chinese column departs from the term base: a
+    term with no entry in terms.yml, or translated otherwise."""
+    base = {
+        t["en"]: t.get("glossary", t["zh"]) for t in terms() if not t["phrase"]
+    }
+    catalog = catalogs().get("book/glossary")
+    errors = []
+    for term in glossary_terms():
+        message = catalog.get(term) if catalog else None
+        got = message.string if message and not message.fuzzy else ""
+        if term not in base:
+            errors.append(f"{term!r} is not in {rel(TERMS)}")
+        elif got != base[term]:
+            errors.append(
+                f"{term!r} is translated {got!r}; {rel(TERMS)} says "
+                f"{base[term]!r}"
+            )
+    return errors
+
+
+def search_words():
+    """The Chinese words the search must know as words: every rendering of
+    the term base, the glossary's Chinese column, and the other names
+    readers search for. (Latin words are indexed as they are.)"""
+    words = set()
+    for term in (t for t in terms() if not t["phrase"]):
+        candidates = [term["zh"], term.get("glossary", "")]
+        candidates += term.get("also", [])
+        for text in candidates:
+            words.update(re.findall(r"[\u4e00-\u9fff]{2,}", text))
+    catalog = catalogs().get("book/glossary")
+    for term in glossary_terms():
+        message = catalog.get(term) if catalog else None
+        if message and message.string:
+            words.update(re.findall(r"[\u4e00-\u9fff]{2,}", message.string))
+    return sorted(words)
+
+
+def taught():
+    """{page: the Chinese names of the terms it teaches}, from the term
+    base's `taught`: the Chinese edition indexes each name on its page."""
+    out = {}
+    for term in (t for t in terms() if t.get("taught")):
+        page = term["taught"]
+        if page not in catalogs():
+            fail(
+                f"{rel(TERMS)}: {term['en']!r} is taught in {page!r}, no such page"
+            )
+        names = [term["zh"], *term.get("also", [])]
+        out.setdefault(page, set()).update(n.replace("`", "") for n in names)
+    return {page: sorted(names) for page, names in sorted(out.items())}
+
+
 def check(args):
     errors = 0
     for page, catalog in catalogs().items():
@@ -306,9 +461,14 @@ def check(args):
                 print(f"{page}: {kind}: {msgid[:100]!r}")
         for message in catalog:
             if message.id and message.string and not message.fuzzy:
-                for problem in syntax_errors(message.id, message.string):
+                for problem in syntax_errors(
+                    message.id, message.string
+                ) + term_errors(message.id, message.string):
                     errors += 1
                     print(f"{page}: {message.id[:60]!r}: {problem}")
+    for problem in glossary_errors():
+        errors += 1
+        print(f"book/glossary: {problem}")
     print(f"{errors} problems")
     return errors
 
@@ -324,7 +484,13 @@ def build(args):
     title = translate(load_yaml(en_cfg)["title"])
     zh_cfg = write_yaml(
         config(
-            dict(ov["config"], locale_dirs=[str(LOCALE)], **GETTEXT),
+            dict(
+                ov["config"],
+                locale_dirs=[str(LOCALE)],
+                book_search_words=search_words(),
+                book_taught=taught(),
+                **GETTEXT,
+            ),
             {"title": title},
         ),
         WORK / "zh_CN" / "_config.yml",
@@ -349,7 +515,7 @@ def build(args):
         + common,
     }
     # Two independent Sphinx runs: one per core. Meanwhile this process
-    # translates the chapters the Chinese edition offers for download.
+    # translates the pages the Chinese edition offers for download.
     with ThreadPoolExecutor(2) as pool:
         results = {
             what: pool.submit(
@@ -361,7 +527,7 @@ def build(args):
             )
             for what, cmd in jobs.items()
         }
-        downloads = chinese_chapters()
+        downloads = chinese_downloads()
     failed = False
     for what, future in results.items():
         result = future.result()
@@ -375,10 +541,8 @@ def build(args):
     target = HTML / LANG
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(zh_out / "_build" / "html", target)
-    for page, text in downloads.items():
-        (target / "_sources" / f"{page}.ipynb").write_text(
-            text, encoding="utf-8"
-        )
+    for source, text in downloads.items():
+        (target / "_sources" / source).write_text(text, encoding="utf-8")
     print(f"English: {rel(HTML)}/index.html")
     print(f"Chinese: {rel(target)}/index.html")
 
@@ -463,15 +627,22 @@ def translate_notebook(path, catalog):
     return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def chinese_chapters():
-    """{page: the chapter's notebook with Chinese markdown, as JSON text} for
-    every chapter that has a catalog; the Chinese site serves these."""
-    pages = catalogs()
-    return {
-        page: translate_notebook(ROOT / f"{page}.ipynb", pages[page])
-        for page in pages
-        if (ROOT / f"{page}.ipynb").is_file()
-    }
+def chinese_downloads():
+    """{source file: its Chinese text} for every page that has a catalog: a
+    chapter's notebook with Chinese markdown (as JSON text), a book page's
+    Markdown translated block by block. The Chinese site serves these as the
+    pages' downloads, in place of the English sources."""
+    out = {}
+    for page, catalog in catalogs().items():
+        notebook, markdown = ROOT / f"{page}.ipynb", ROOT / f"{page}.md"
+        if notebook.is_file():
+            out[f"{page}.ipynb"] = translate_notebook(notebook, catalog)
+        elif markdown.is_file():
+            out[f"{page}.md"] = translate_markdown(
+                markdown.read_text(encoding="utf-8"),
+                translated_messages(catalog),
+            )
+    return out
 
 
 def main(argv=None):
