@@ -6,6 +6,10 @@ import os
 
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
+# The kernel sets FORCE_COLOR for the programs a chapter starts; Python 3.13
+# then colours the tracebacks of its own child processes, and a chapter that
+# prints a child's error would store escape codes. PYTHON_COLORS wins.
+os.environ["PYTHON_COLORS"] = "0"
 
 import logging
 import pathlib
