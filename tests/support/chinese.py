@@ -70,11 +70,17 @@ TAIWAN = re.compile(
 )
 
 
+# Names of several words, kept in English as their owners spell them.
+LONG_NAMES = re.compile(
+    r"Open Neural Network Exchange|TensorFlow Serving|Google Cloud Storage"
+)
+
+
 def prose_words(text):
     """The words of `text` that are English prose: not code, not a name."""
     return [
         t.strip("'-.")
-        for t in TOKEN.findall(ASIDE.sub(" ", text))
+        for t in TOKEN.findall(LONG_NAMES.sub(" ", ASIDE.sub(" ", text)))
         if not IDENTIFIER.search(t.strip("'-."))
         and t not in NAMES
         and len(t) > 1
