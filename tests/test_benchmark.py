@@ -76,7 +76,10 @@ def test_readme_quotes_the_build_benchmark_as_its_results_file_has_it():
     _assert_readme_quotes(quoted)
 
 
-@pytest.mark.parametrize("module", ["benchmarks.build", "benchmarks.suite"])
+@pytest.mark.parametrize(
+    "module",
+    ["benchmarks.build", "benchmarks.suite", "benchmarks.inspect_time"],
+)
 def test_the_timing_benchmarks_refuse_bad_arguments(module):
     result = subprocess.run(
         [sys.executable, "-m", module, "--runs", "0"],
@@ -114,3 +117,24 @@ def test_readme_quotes_the_suite_benchmark_as_its_results_file_has_it():
         f"(median {without['median']:.2f})"
     )
     _assert_readme_quotes(quoted)
+
+
+def test_readme_quotes_the_inspect_benchmark_as_its_results_file_has_it():
+    """benchmarks/README.md's figures for `tfopen inspect` are those of
+    benchmarks/results/inspect-2-cores.json (`python -m
+    benchmarks.inspect_time`)."""
+    kinds = _results("inspect-2-cores.json")["kinds"]
+    tf = {k: v for k, v in kinds.items() if v["imports_tensorflow"]}
+    keras = [v for k, v in kinds.items() if k not in tf]
+    worst = max(tf, key=lambda k: tf[k]["inspect_in_imports"])
+    quoted = (
+        "the TensorFlow formats took "
+        f"{min(v['inspect_in_imports'] for v in tf.values()):.2f} to "
+        f"{tf[worst]['inspect_in_imports']:.2f} times one import (the most: "
+        f"`{worst}`), the Keras files "
+        f"{min(v['inspect_in_imports'] for v in keras):.2f} to "
+        f"{max(v['inspect_in_imports'] for v in keras):.2f} times, and "
+        "imported neither TensorFlow nor Keras"
+    )
+    _assert_readme_quotes(quoted)
+    assert all(k.startswith("keras") for k in kinds if k not in tf)
