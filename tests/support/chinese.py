@@ -45,6 +45,10 @@ NAMES = {
     "Sequential",
     "English",
     "LiteRT",
+    "safetensors",
+    "ONNX",
+    # TF's name for its mode of running operations at once (Eager 模式).
+    "Eager",
     "fork",
     "fsync",
     "gRPC",
