@@ -74,6 +74,33 @@ def test_chapter_page_shows_code_and_outputs(built_site, chapter):
     )
 
 
+class _PageText(HTMLParser):
+    """The text of a page, without its markup."""
+
+    def __init__(self):
+        super().__init__()
+        self.parts = []
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+
+def test_tfopen_source_stays_off_the_site(built_site):
+    """Chapters 17 and 18 write tfopen's modules (107 KB, twice) in cells
+    tagged `remove-cell`: the pages stay light and the search index holds
+    what a reader sees; the notebook a reader downloads keeps them."""
+    for chapter in ("17-files-you-did-not-write", "18-taking-a-model-onward"):
+        notebook = (ROOT / "notebooks" / f"{chapter}.ipynb").read_text()
+        assert notebook.count("%%writefile tfopen/") >= 7, chapter
+        for site in (built_site, built_site / "zh_CN"):
+            parser = _PageText()
+            page = site / "notebooks" / f"{chapter}.html"
+            parser.feed(page.read_text(encoding="utf-8"))
+            assert "%%writefile tfopen/" not in "".join(parser.parts), page
+            download = site / "_sources" / "notebooks" / f"{chapter}.ipynb"
+            assert "%%writefile tfopen/" in download.read_text(), download
+
+
 def test_the_set_up_page_names_the_pythons_the_tests_pass_on():
     versions = runpy.run_path(str(ROOT / "tools" / "supported_python.py"))
     supported = versions["SUPPORTED"]

@@ -73,6 +73,7 @@ CELL_METADATA = ("tags", "stamped")
 TAGS = (
     "hide-input",
     "hide-cell",
+    "remove-cell",
     "nbval-ignore-output",
     "raises-exception",
     "helpers",
