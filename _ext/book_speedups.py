@@ -15,6 +15,11 @@ fails, naming it, when one moves); each says when it can go.
   `consumed` in `assert_consumed`, and the test caught it.) Unnecessary once
   sphinx.search.zh keeps its Latin words in a set (not so in Sphinx 7.4.7,
   the version pinned here; check sphinx/search/zh.py when upgrading).
+- Search, Chinese: jieba cuts a text block by block (the runs its pattern
+  `re_han_default` matches, and what lies between), each block on its own;
+  code repeats the same blocks (`tf`, `np.float32`, `saver.save`) thousands
+  of times, so each block is cut once and its words reused. Unnecessary
+  once jieba caches its cuts (not so in jieba 0.42.1).
 - Translation: Sphinx applies a catalog in two passes and parses each
   translated message in both, with docutils settings built from scratch every
   time: the Chinese build parsed ~2,900 small documents for ~1,500 messages.
@@ -23,6 +28,11 @@ fails, naming it, when one moves); each says when it can go.
   all (a third of them) becomes its paragraph without a parser. Unnecessary
   once sphinx.transforms.i18n parses a message once and myst-parser reuses
   its parser (not so in Sphinx 7.4.7 with myst-parser 3.0.1).
+- Highlighting, both editions: Pygments lexes every code block afresh,
+  and the cells stamped from tools/cells/ repeat the same code in many
+  chapters (a third of the code Sphinx highlighted); each block with its
+  options is highlighted once per build. Unnecessary once Sphinx caches
+  highlighted blocks (not so in Sphinx 7.4.7).
 """
 
 import copy
@@ -40,6 +50,35 @@ class _LatinTerms(set):
         self.update(words)
 
 
+class _JiebaByBlock:
+    """The jieba module, with cut_for_search cutting each block once.
+
+    jieba.Tokenizer.cut splits a sentence with `re_han_default` and cuts each
+    piece without looking at its neighbours; cut_for_search adds, word by
+    word, the dictionary's 2- and 3-grams inside it. Cutting the pieces one
+    by one and joining their words gives the same words in the same order.
+    """
+
+    def __init__(self, module):
+        self._module = module
+        self._words = {}
+
+    def __getattr__(self, name):  # load_userdict and the rest: jieba's own
+        return getattr(self._module, name)
+
+    def cut_for_search(self, sentence, HMM=True):
+        words = []
+        for block in self._module.re_han_default.split(sentence):
+            if block:
+                key = (block, HMM)
+                if key not in self._words:
+                    self._words[key] = list(
+                        self._module.cut_for_search(block, HMM=HMM)
+                    )
+                words.extend(self._words[key])
+        return words
+
+
 def _fast_search(app, config):
     from sphinx.search import en
 
@@ -51,6 +90,8 @@ def _fast_search(app, config):
         from sphinx.search import zh
 
         zh.SearchChinese.latin_terms = _LatinTerms()
+        if zh.JIEBA and not isinstance(zh.jieba, _JiebaByBlock):
+            zh.jieba = _JiebaByBlock(zh.jieba)
         zh.SearchChinese.stem = functools.lru_cache(maxsize=None)(
             zh.SearchChinese.stem
         )
@@ -129,7 +170,35 @@ def _fast_translation(app, config):
         _build_default_settings_once()
 
 
+def _highlight_each_block_once(app, config):
+    from sphinx.highlighting import PygmentsBridge
+
+    original = PygmentsBridge.highlight_block
+    if getattr(original, "book_original", None) is not None:
+        original = original.book_original  # a second Sphinx app in-process
+    done = {}
+
+    def highlight_block(
+        self, source, lang, opts=None, force=False, location=None, **kwargs
+    ):
+        # `location` only places a warning, and a block that warns fails the
+        # build (warnings are errors) before it could be reused.
+        key = (id(self), source, lang, repr(opts), force, repr(kwargs))
+        hit = done.get(key)
+        if hit is None or hit[0] is not self:
+            hit = (
+                self,
+                original(self, source, lang, opts, force, location, **kwargs),
+            )
+            done[key] = hit
+        return hit[1]
+
+    highlight_block.book_original = original
+    PygmentsBridge.highlight_block = highlight_block
+
+
 def setup(app):
     app.connect("config-inited", _fast_search)
     app.connect("config-inited", _fast_translation)
+    app.connect("config-inited", _highlight_each_block_once)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -13,6 +13,9 @@ Who relies on what:
 - _ext/book_speedups.py (the faster build): Sphinx's translated-message
   parser, MyST's parser factory, docutils' default settings, Sphinx's Chinese
   and English search splitters and stemmers;
+- _ext/book_speedups.py also: Sphinx's highlighter, jieba's block pattern;
+- _ext/book_search.py (what the index holds): Sphinx's IndexBuilder.feed and
+  the attributes MyST-NB gives a collapsed input;
 - _ext/book_i18n.py (the Chinese edition): Sphinx's translated-message
   parser, its Chinese search splitter, its registry of translations and
   sphinx-book-theme's catalog in it; _static/search-zh.js: the hooks of
@@ -80,6 +83,23 @@ CALLABLES = {
     "sphinx.search.zh:SearchChinese.stem": ["self", "word"],
     "sphinx.search.zh:SearchChinese.split": ["self", "input"],
     "sphinx.search.en:SearchEnglish.stem": ["self", "word"],
+    "sphinx.highlighting:PygmentsBridge.highlight_block": [
+        "self",
+        "source",
+        "lang",
+        "opts",
+        "force",
+        "location",
+        "kwargs",
+    ],
+    "sphinx.search:IndexBuilder.feed": [
+        "self",
+        "docname",
+        "filename",
+        "title",
+        "doctree",
+    ],
+    "jieba:cut_for_search": ["sentence", "HMM"],
 }
 
 
@@ -117,6 +137,28 @@ def test_sphinx_chinese_search_keeps_its_latin_word_list():
     from sphinx.search.zh import SearchChinese
 
     assert hasattr(SearchChinese, "latin_terms"), "SearchChinese.latin_terms"
+
+
+def test_jieba_still_cuts_block_by_block():
+    """book_speedups cuts each of jieba's blocks once: it needs the module
+    Sphinx's Chinese search calls, jieba's block pattern, and cut's
+    splitting of a sentence by that pattern before cutting each piece."""
+    import jieba
+    from sphinx.search import zh
+
+    assert zh.JIEBA and zh.jieba is jieba, "sphinx.search.zh.jieba"
+    assert hasattr(jieba.re_han_default, "split"), "jieba.re_han_default"
+    source = inspect.getsource(jieba.Tokenizer.cut)
+    assert "re_han.split(sentence)" in source, "jieba.Tokenizer.cut changed"
+
+
+def test_myst_nb_keeps_its_collapsed_input_markers():
+    """book_search finds a collapsed input by these attributes."""
+    from myst_nb.core import render
+
+    source = inspect.getsource(render)
+    for marker in ('"hide_mode"', '"cell_code_source"', '"cell_code"'):
+        assert marker in source, f"myst_nb.core.render: {marker} is gone"
 
 
 def test_tensorflow_keeps_its_logger_cache():

@@ -2,9 +2,10 @@
 
 A small MyST project, with the kinds of text the book's pages have (markup of
 every sort, plain paragraphs, lists, a table, code with Latin words, the same
-words on several pages), is built in English and in Chinese from a catalog
-whose every message is translated, with and without the extension. Every
-HTML file and the search index must come out byte for byte the same.
+words on several pages, the same code block on two pages and in several
+languages), is built in English and in Chinese from a catalog whose every
+message is translated, with and without the extension. Every HTML file and
+the search index must come out byte for byte the same.
 """
 
 import os
@@ -55,6 +56,27 @@ PAGES = {
 
         1. A numbered step with a [link](first.md).
         2. Plain text again: checkpoints, graphs, sessions.
+
+        The same code as on the first page, then the same text as other
+        languages: each block must come out highlighted as its own.
+
+        ```python
+        saver = tf1.train.Saver()
+        checkpoint.restore(prefix).assert_consumed()
+        ```
+
+        ```text
+        saver = tf1.train.Saver()
+        checkpoint.restore(prefix).assert_consumed()
+        ```
+
+        ```python
+        saver = tf1.train.Saver()
+        ```
+
+        ```bash
+        saver = tf1.train.Saver()
+        ```
     """,
 }
 
