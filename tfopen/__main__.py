@@ -145,51 +145,13 @@ def _convert(tfopen, args, custom):
 
 def _print_facts(facts):
     print(f"{facts['path']}: {facts['description']} [{facts['format']}]")
-    writer = {
-        key: value
-        for key, value in facts["writer"].items()
-        if value not in (None, [], {})
-    }
-    if writer:
-        print("written by:")
-        for key, value in writer.items():
-            print(f"  {key}: {value}")
-    else:
-        print("written by: not recorded in the file")
-
-    def tensors(title, items):
-        if items:
-            print(f"{title}:")
-            for item in items:
-                shape = (
-                    "?" if item.get("shape") is None else str(item["shape"])
-                )
-                print(
-                    f"  {item['name']}  shape {shape}  dtype {item.get('dtype') or '?'}"
-                )
-
+    _print_writer(facts["writer"])
     if facts.get("signatures"):
-        for key, signature in facts["signatures"].items():
-            print(f"signature {key}:")
-            for role in ("inputs", "outputs"):
-                for item in signature[role]:
-                    print(
-                        f"  {role[:-1]} {item['name']} ({item['tensor']})  shape {item['shape']}"
-                        f"  dtype {item['dtype']}"
-                    )
+        _print_signatures(facts["signatures"])
     else:
-        tensors("inputs", facts["inputs"])
-        tensors("outputs", facts["outputs"])
-    if facts["variables"]:
-        print(f"variables ({len(facts['variables'])}):")
-        for item in facts["variables"][:50]:
-            print(
-                f"  {item['name']}  shape {item['shape']}  dtype {item['dtype']}"
-            )
-        if len(facts["variables"]) > 50:
-            print(
-                f"  ... and {len(facts['variables']) - 50} more (--json lists all)"
-            )
+        _print_tensors("inputs", facts["inputs"])
+        _print_tensors("outputs", facts["outputs"])
+    _print_variables(facts["variables"])
     for warning in facts["warnings"]:
         print(f"warning: {warning}")
     if not facts["runnable"]:
@@ -197,6 +159,56 @@ def _print_facts(facts):
     print("load it with:")
     for line in facts["load"].splitlines():
         print("  " + line)
+
+
+def _print_writer(writer):
+    # A version the file does not record is None (or empty): left out.
+    recorded = {
+        key: value
+        for key, value in writer.items()
+        if value not in (None, [], {})
+    }
+    if not recorded:
+        print("written by: not recorded in the file")
+        return
+    print("written by:")
+    for key, value in recorded.items():
+        print(f"  {key}: {value}")
+
+
+def _print_signatures(signatures):
+    for key, signature in signatures.items():
+        print(f"signature {key}:")
+        for role in ("inputs", "outputs"):
+            for item in signature[role]:
+                print(
+                    f"  {role[:-1]} {item['name']} ({item['tensor']})  shape {item['shape']}"
+                    f"  dtype {item['dtype']}"
+                )
+
+
+def _print_tensors(title, items):
+    if not items:
+        return
+    print(f"{title}:")
+    for item in items:
+        shape = "?" if item.get("shape") is None else str(item["shape"])
+        print(
+            f"  {item['name']}  shape {shape}  dtype {item.get('dtype') or '?'}"
+        )
+
+
+def _print_variables(variables):
+    # The first 50: a model with thousands would bury the rest of the facts.
+    if not variables:
+        return
+    print(f"variables ({len(variables)}):")
+    for item in variables[:50]:
+        print(
+            f"  {item['name']}  shape {item['shape']}  dtype {item['dtype']}"
+        )
+    if len(variables) > 50:
+        print(f"  ... and {len(variables) - 50} more (--json lists all)")
 
 
 def _read_inputs(specs):
@@ -226,53 +238,68 @@ def _file_name(name):
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name.replace(":0", "")) + ".npy"
 
 
+def _inspect(tfopen, args):
+    facts = tfopen.inspect(args.path, weights=args.weights)
+    if args.json:
+        print(json.dumps(facts, indent=2, sort_keys=True, default=str))
+    else:
+        _print_facts(facts)
+    return 0
+
+
+def _custom_objects(tfopen, args):
+    """The classes the --custom files define; importing a file runs its
+    code, so only with --unsafe."""
+    if args.custom and not args.unsafe:
+        raise _usage("--custom runs the file's code: add --unsafe")
+    custom = {}
+    for file in args.custom:
+        custom.update(tfopen.custom_objects_from(file))
+    return custom
+
+
+def _run(tfopen, args, custom):
+    inputs = _read_inputs(args.input)
+    model = tfopen.load(
+        args.path,
+        weights=args.weights,
+        unsafe=args.unsafe,
+        custom_objects=custom,
+        outputs=args.output,
+    )
+    if None in inputs:
+        if len(inputs) != 1 or len(model.input_names) != 1:
+            raise _usage(
+                "name each input: --input NAME=FILE.npy (the model takes "
+                + ", ".join(model.input_names)
+                + ")"
+            )
+        inputs = {model.input_names[0]: inputs[None]}
+    outputs = model(inputs)
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    import numpy as np
+
+    for name, value in outputs.items():
+        target = out / _file_name(name)
+        np.save(target, value)
+        print(
+            f"{name}: shape {list(value.shape)} dtype {value.dtype} -> {target}"
+        )
+    return 0
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
     import tfopen
 
     try:
         if args.command == "inspect":
-            facts = tfopen.inspect(args.path, weights=args.weights)
-            if args.json:
-                print(json.dumps(facts, indent=2, sort_keys=True, default=str))
-            else:
-                _print_facts(facts)
-            return 0
-        if args.custom and not args.unsafe:
-            raise _usage("--custom runs the file's code: add --unsafe")
-        custom = {}
-        for file in args.custom:
-            custom.update(tfopen.custom_objects_from(file))
+            return _inspect(tfopen, args)
+        custom = _custom_objects(tfopen, args)
         if args.command == "convert":
             return _convert(tfopen, args, custom)
-        inputs = _read_inputs(args.input)
-        model = tfopen.load(
-            args.path,
-            weights=args.weights,
-            unsafe=args.unsafe,
-            custom_objects=custom,
-            outputs=args.output,
-        )
-        if None in inputs:
-            if len(inputs) != 1 or len(model.input_names) != 1:
-                raise _usage(
-                    "name each input: --input NAME=FILE.npy (the model takes "
-                    + ", ".join(model.input_names)
-                    + ")"
-                )
-            inputs = {model.input_names[0]: inputs[None]}
-        outputs = model(inputs)
-        out = pathlib.Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        import numpy as np
-
-        for name, value in outputs.items():
-            target = out / _file_name(name)
-            np.save(target, value)
-            print(
-                f"{name}: shape {list(value.shape)} dtype {value.dtype} -> {target}"
-            )
-        return 0
+        return _run(tfopen, args, custom)
     except (tfopen.TfopenError, _usage) as exc:
         print(f"tfopen: {exc}", file=sys.stderr)
         return 2

@@ -350,74 +350,110 @@ def write_onnx(model, file):
     pathlib.Path(file).write_bytes(proto.SerializeToString())
 
 
+def _checkpoint_weights(path, found):
+    import numpy as np
+
+    prefix = _checkpoint_prefix(path, found)
+    tf = _tf()
+    try:
+        reader = tf.train.load_checkpoint(str(prefix))
+    except Exception as exc:
+        raise TfopenError(
+            f"{prefix}: damaged or truncated checkpoint ({type(exc).__name__})"
+        ) from None
+    arrays = {}
+    for key in sorted(reader.get_variable_to_shape_map()):
+        value = np.asarray(reader.get_tensor(key))
+        if value.dtype.kind not in "OSU":
+            arrays[key] = value
+    return arrays
+
+
+def _checkpoint_prefix(path, found):
+    """The checkpoint holding the weights: a SavedModel's variables/, the
+    one beside a .meta file, or the checkpoint itself."""
+    if found.kind == "savedmodel":
+        return found.path / "variables" / "variables"
+    if found.kind == "metagraph":
+        prefix = found.extra.get("checkpoint")
+        if prefix is None:
+            raise TfopenError(
+                f"{path}: a graph without its checkpoint: no weights to write"
+            )
+        return prefix
+    return found.path
+
+
+def _graphdef_weights(path, found):
+    """A frozen graph's weights are its constants, by node name."""
+    tf = _tf()
+    from tensorflow.core.framework import graph_pb2
+
+    from ._graph import _parse
+
+    graph_def = _parse(
+        graph_pb2.GraphDef, found.path, text=found.kind == "graphdef-text"
+    )
+    arrays = {}
+    for node in graph_def.node:
+        if node.op == "Const":
+            value = tf.make_ndarray(node.attr["value"].tensor)
+            if value.dtype.kind not in "OSU":
+                arrays[node.name] = value
+    return arrays
+
+
+def _keras_json_weights(path, found):
+    source = found.extra.get("weights")
+    if source is None:
+        raise TfopenError(
+            f"{path}: no weights file (.h5) next to the JSON: pass --weights FILE.h5"
+        )
+    return _hdf5_arrays(source)
+
+
+def _keras_hdf5_weights(path, found):
+    return _hdf5_arrays(found.path)
+
+
+def _keras_zip_weights(path, found):
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(found.path) as archive:
+        if "model.weights.h5" not in archive.namelist():
+            raise TfopenError(f"{path}: a .keras file without weights")
+        return _hdf5_arrays(io.BytesIO(archive.read("model.weights.h5")))
+
+
+# Who reads the weights of each kind of file (tfopen.KINDS): (path, Found)
+# in, {key: array} out.
+_WEIGHTS_OF = {
+    "checkpoint": _checkpoint_weights,
+    "checkpoint-v1": _checkpoint_weights,
+    "savedmodel": _checkpoint_weights,
+    "metagraph": _checkpoint_weights,
+    "graphdef": _graphdef_weights,
+    "graphdef-text": _graphdef_weights,
+    "keras-json": _keras_json_weights,
+    "keras-h5": _keras_hdf5_weights,
+    "keras-h5-weights": _keras_hdf5_weights,
+    "keras3-weights": _keras_hdf5_weights,
+    "keras-zip": _keras_zip_weights,
+}
+
+
 def stored_weights(path, weights=None):
     """{key: NumPy array} of the weights a file stores, as stored: what
     safetensors receives. Strings (a checkpoint's object graph) are left
     out; safetensors holds numbers only."""
-    import numpy as np
-
     found = identify(path)
     if weights is not None and found.kind == "keras-json":
         found.extra["weights"] = pathlib.Path(weights)
-    kind = found.kind
-    if kind in ("checkpoint", "checkpoint-v1", "savedmodel", "metagraph"):
-        if kind == "savedmodel":
-            prefix = found.path / "variables" / "variables"
-        elif kind == "metagraph":
-            prefix = found.extra.get("checkpoint")
-            if prefix is None:
-                raise TfopenError(
-                    f"{path}: a graph without its checkpoint: no weights to write"
-                )
-        else:
-            prefix = found.path
-        tf = _tf()
-        try:
-            reader = tf.train.load_checkpoint(str(prefix))
-        except Exception as exc:
-            raise TfopenError(
-                f"{prefix}: damaged or truncated checkpoint ({type(exc).__name__})"
-            ) from None
-        arrays = {}
-        for key in sorted(reader.get_variable_to_shape_map()):
-            value = np.asarray(reader.get_tensor(key))
-            if value.dtype.kind not in "OSU":
-                arrays[key] = value
-        return arrays
-    if kind in ("graphdef", "graphdef-text"):
-        tf = _tf()
-        from tensorflow.core.framework import graph_pb2
-
-        from ._graph import _parse
-
-        graph_def = _parse(
-            graph_pb2.GraphDef, found.path, text=kind == "graphdef-text"
-        )
-        arrays = {}
-        for node in graph_def.node:
-            if node.op == "Const":
-                value = tf.make_ndarray(node.attr["value"].tensor)
-                if value.dtype.kind not in "OSU":
-                    arrays[node.name] = value
-        return arrays
-    if kind == "keras-json":
-        source = found.extra.get("weights")
-        if source is None:
-            raise TfopenError(
-                f"{path}: no weights file (.h5) next to the JSON: pass --weights FILE.h5"
-            )
-        return _hdf5_arrays(source)
-    if kind in ("keras-h5", "keras-h5-weights", "keras3-weights"):
-        return _hdf5_arrays(found.path)
-    if kind == "keras-zip":
-        import io
-        import zipfile
-
-        with zipfile.ZipFile(found.path) as archive:
-            if "model.weights.h5" not in archive.namelist():
-                raise TfopenError(f"{path}: a .keras file without weights")
-            return _hdf5_arrays(io.BytesIO(archive.read("model.weights.h5")))
-    raise TfopenError(f"{path}: no weights tfopen can read")
+    read = _WEIGHTS_OF.get(found.kind)
+    if read is None:
+        raise TfopenError(f"{path}: no weights tfopen can read")
+    return read(path, found)
 
 
 def _hdf5_arrays(file):
@@ -552,6 +588,60 @@ def largest_difference(want, got):
 # --- convert ------------------------------------------------------------------
 
 
+def _refuse_arguments(to, out, batch):
+    """Refuse, before reading the model, what would fail after it."""
+    if to not in TARGETS:
+        raise TfopenError(
+            f"cannot convert to {to!r}: choose {', '.join(TARGETS)}"
+        )
+    out = pathlib.Path(out)
+    if out.exists() or out.is_symlink():
+        raise TfopenError(f"{out}: already exists; tfopen will not replace it")
+    if not out.parent.is_dir():
+        raise TfopenError(f"{out.parent}: no such folder for the output")
+    if batch is not None and batch < 1:
+        raise TfopenError(f"--batch {batch}: a batch holds at least 1")
+
+
+def _write_weights(arrays, target, source_kind, check):
+    """Write the safetensors file; its part of convert's report."""
+    write_safetensors(arrays, target, source_kind)
+    report = {"inputs": [], "outputs": [], "tensors": len(arrays)}
+    if check:
+        from safetensors.numpy import load_file
+
+        report["largest_difference"] = largest_difference(
+            arrays, load_file(str(target))
+        )
+        report["checked"] = (
+            f"{len(arrays)} tensors read back against the original file's"
+        )
+    return report
+
+
+def _write_model(to, model, target, scratch, check, batch):
+    """Write the Served model as `to`; its part of convert's report."""
+    if to == "savedmodel":
+        write_savedmodel(model, target)
+    elif to == "tflite":
+        write_tflite(model, target, scratch)
+    else:
+        write_onnx(model, target)
+    report = {
+        "inputs": [spec.name for _, spec in model.inputs],
+        "outputs": list(model.outputs.values()),
+    }
+    if check:
+        inputs = generated_inputs(model, batch=batch or 2)
+        want = model.original(inputs)
+        got = run_converted(to, target, model, inputs)
+        report["largest_difference"] = largest_difference(want, got)
+        report["checked"] = (
+            f"{len(want)} output(s) on generated inputs against the original's"
+        )
+    return report
+
+
 def convert(
     path,
     to,
@@ -568,17 +658,8 @@ def convert(
     `out`; returns a dict: format, to, out, size (bytes), inputs and outputs
     (names as in the converted file), largest_difference (None unchecked),
     checked (what was compared)."""
-    if to not in TARGETS:
-        raise TfopenError(
-            f"cannot convert to {to!r}: choose {', '.join(TARGETS)}"
-        )
+    _refuse_arguments(to, out, batch)
     out = pathlib.Path(out)
-    if out.exists() or out.is_symlink():
-        raise TfopenError(f"{out}: already exists; tfopen will not replace it")
-    if not out.parent.is_dir():
-        raise TfopenError(f"{out.parent}: no such folder for the output")
-    if batch is not None and batch < 1:
-        raise TfopenError(f"--batch {batch}: a batch holds at least 1")
     found = identify(path)
     if to != "safetensors" or not found.kind.startswith("keras"):
         _tf()  # TensorFlow's environment (quiet, no oneDNN) before its import
@@ -597,18 +678,7 @@ def convert(
         target = scratch / out.name
         if to == "safetensors":
             arrays = stored_weights(path, weights=weights)
-            write_safetensors(arrays, target, found.kind)
-            report["inputs"], report["outputs"] = [], []
-            report["tensors"] = len(arrays)
-            if check:
-                from safetensors.numpy import load_file
-
-                report["largest_difference"] = largest_difference(
-                    arrays, load_file(str(target))
-                )
-                report["checked"] = (
-                    f"{len(arrays)} tensors read back against the original file's"
-                )
+            report.update(_write_weights(arrays, target, found.kind, check))
         else:
             model = served(
                 path,
@@ -618,22 +688,9 @@ def convert(
                 outputs=outputs,
                 batch=batch,
             )
-            if to == "savedmodel":
-                write_savedmodel(model, target)
-            elif to == "tflite":
-                write_tflite(model, target, scratch)
-            else:
-                write_onnx(model, target)
-            report["inputs"] = [spec.name for _, spec in model.inputs]
-            report["outputs"] = list(model.outputs.values())
-            if check:
-                inputs = generated_inputs(model, batch=batch or 2)
-                want = model.original(inputs)
-                got = run_converted(to, target, model, inputs)
-                report["largest_difference"] = largest_difference(want, got)
-                report["checked"] = (
-                    f"{len(want)} output(s) on generated inputs against the original's"
-                )
+            report.update(
+                _write_model(to, model, target, scratch, check, batch)
+            )
         if check and report["largest_difference"] > atol:
             raise TfopenError(
                 f"the converted file's outputs differ from the original's by "

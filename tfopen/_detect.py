@@ -104,6 +104,122 @@ def _keras_json(path, weights=None):
     return Found("keras-json", path, weights=weights)
 
 
+def _not_a_model_png(path):
+    raise TfopenError(f"{path}: a PNG image, not a TensorFlow or Keras file")
+
+
+def _identify_hdf5(path):
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            attrs = set(f.attrs.keys())
+            keys = set(f.keys())
+    except OSError:
+        raise TfopenError(
+            f"{path}: a damaged or truncated HDF5 file"
+        ) from None
+    if "model_config" in attrs:
+        return Found("keras-h5", path)
+    if "layer_names" in attrs:
+        return Found("keras-h5-weights", path)
+    if "model_weights" in keys and "layer_names" in _attrs(
+        path, "model_weights"
+    ):
+        return Found("keras-h5", path)
+    if keys & {
+        "layers",
+        "vars",
+        "_layer_checkpoint_dependencies",
+    } or path.name.endswith(".weights.h5"):
+        return Found("keras3-weights", path)
+    raise TfopenError(
+        f"{path}: an HDF5 file, but not one Keras wrote (no model_config, no layer_names)"
+    )
+
+
+def _attrs(path, group):
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        return set(f[group].attrs.keys())
+
+
+def _identify_zip(path):
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except zipfile.BadZipFile:
+        raise TfopenError(
+            f"{path}: a damaged or truncated zip archive"
+        ) from None
+    if "config.json" in names and "metadata.json" in names:
+        return Found("keras-zip", path)
+    if path.name.endswith(".npz"):
+        raise TfopenError(f"{path}: NumPy arrays (.npz), not a model")
+    raise TfopenError(f"{path}: a zip archive that is not a .keras file")
+
+
+def _checkpoint_of_index(path):
+    return _checkpoint(path.with_name(path.name[: -len(".index")]))
+
+
+def _checkpoint_of_shard(path):
+    """The checkpoint a PREFIX.data-00000-of-00001 file belongs to."""
+    return _checkpoint(path.with_name(path.name.split(".data-")[0]))
+
+
+def _checkpoint_of_state(path):
+    prefix = _checkpoint_prefix_from_state(path.parent)
+    if prefix is not None and _prefix_exists(prefix):
+        return _checkpoint(prefix)
+    raise TfopenError(
+        f"{path}: a checkpoint state file naming no checkpoint here"
+    )
+
+
+def _metagraph(path):
+    prefix = path.with_name(path.name[: -len(".meta")])
+    return Found(
+        "metagraph",
+        path,
+        checkpoint=prefix if _prefix_exists(prefix) else None,
+    )
+
+
+class _Glance:
+    """What identify reads of a file before choosing: its name, its first
+    64 bytes and its last 8."""
+
+    def __init__(self, name, head, tail):
+        self.name, self.head, self.tail = name, head, tail
+
+
+# identify tries these in order, each a test of the _Glance and the function
+# that reads a file passing it (returns its Found or raises why not). The
+# order decides: a signature in the first bytes whatever the name; then the
+# names of a checkpoint's parts and of a SavedModel's graph, before the
+# table footer that a V1 checkpoint shares with a .index file.
+_BY_SIGNATURE_OR_NAME = [
+    (lambda f: f.head.startswith(PNG), _not_a_model_png),
+    (lambda f: f.head.startswith(HDF5), _identify_hdf5),
+    (lambda f: f.head.startswith(ZIP), _identify_zip),
+    (
+        lambda f: f.name.endswith(".index") and f.tail == TABLE_MAGIC,
+        _checkpoint_of_index,
+    ),
+    (lambda f: ".data-" in f.name and "-of-" in f.name, _checkpoint_of_shard),
+    (lambda f: f.name == "checkpoint", _checkpoint_of_state),
+    (
+        lambda f: f.name in ("saved_model.pb", "saved_model.pbtxt"),
+        lambda path: Found("savedmodel", path.parent),
+    ),
+    # A V1 checkpoint: one file, named anything, ending with the footer.
+    (lambda f: f.tail == TABLE_MAGIC, _checkpoint),
+    (lambda f: f.name.endswith(".meta"), _metagraph),
+]
+
+
 def identify(path):
     """The Found for a path, or TfopenError saying what it is not."""
     path = pathlib.Path(path)
@@ -120,66 +236,36 @@ def identify(path):
         head = f.read(64)
         f.seek(max(size - 8, 0))
         tail = f.read(8)
-    name = path.name
-    if head.startswith(PNG):
-        raise TfopenError(
-            f"{path}: a PNG image, not a TensorFlow or Keras file"
-        )
-    if head.startswith(HDF5):
-        return _identify_hdf5(path)
-    if head.startswith(ZIP):
-        try:
-            with zipfile.ZipFile(path) as archive:
-                names = set(archive.namelist())
-        except zipfile.BadZipFile:
-            raise TfopenError(
-                f"{path}: a damaged or truncated zip archive"
-            ) from None
-        if "config.json" in names and "metadata.json" in names:
-            return Found("keras-zip", path)
-        if name.endswith(".npz"):
-            raise TfopenError(f"{path}: NumPy arrays (.npz), not a model")
-        raise TfopenError(f"{path}: a zip archive that is not a .keras file")
-    if name.endswith(".index") and tail == TABLE_MAGIC:
-        return _checkpoint(path.with_name(name[: -len(".index")]))
-    if ".data-" in name and "-of-" in name:
-        return _checkpoint(path.with_name(name.split(".data-")[0]))
-    if name == "checkpoint":
-        prefix = _checkpoint_prefix_from_state(path.parent)
-        if prefix is not None and _prefix_exists(prefix):
-            return _checkpoint(prefix)
-        raise TfopenError(
-            f"{path}: a checkpoint state file naming no checkpoint here"
-        )
-    if name == "saved_model.pb" or name == "saved_model.pbtxt":
-        return Found("savedmodel", path.parent)
-    if tail == TABLE_MAGIC:
-        return _checkpoint(path)
-    if name.endswith(".meta"):
-        prefix = path.with_name(name[: -len(".meta")])
-        return Found(
-            "metagraph",
-            path,
-            checkpoint=prefix if _prefix_exists(prefix) else None,
-        )
+    glance = _Glance(path.name, head, tail)
+    for test, read in _BY_SIGNATURE_OR_NAME:
+        if test(glance):
+            return read(path)
+    return _identify_by_content(path, size)
+
+
+def _identify_by_content(path, size):
+    """A file that neither its first bytes nor its name gave away: JSON, a
+    GraphDef as text, or binary, read as a frozen GraphDef."""
     text = _as_text(path, size)
-    if name.endswith(".json"):
+    if path.name.endswith(".json"):
         return _keras_json(path)
     if text is not None:
-        stripped = text.lstrip()
-        if stripped.startswith("{"):
-            return _keras_json(path)
-        if stripped.startswith("node") or stripped.startswith("versions"):
-            return Found("graphdef-text", path)
-        if name.endswith((".pbtxt", ".pb.txt")):
-            return Found("graphdef-text", path)
-        raise TfopenError(
-            f"{path}: a text file, not a TensorFlow or Keras file"
-        )
-    if name.endswith(".pb") or name.endswith(".graphdef"):
+        return _identify_text(path, text)
+    if path.name.endswith((".pb", ".graphdef")):
         return Found("graphdef", path)
     # Anything else binary: a frozen graph under another name, or not.
     return Found("graphdef", path, guessed=True)
+
+
+def _identify_text(path, text):
+    stripped = text.lstrip()
+    if stripped.startswith("{"):
+        return _keras_json(path)
+    if stripped.startswith("node") or stripped.startswith("versions"):
+        return Found("graphdef-text", path)
+    if path.name.endswith((".pbtxt", ".pb.txt")):
+        return Found("graphdef-text", path)
+    raise TfopenError(f"{path}: a text file, not a TensorFlow or Keras file")
 
 
 def _as_text(path, size):
@@ -219,43 +305,6 @@ def _identify_folder(path):
     raise TfopenError(
         f"{path}: a folder that is neither a SavedModel nor a checkpoint folder"
     )
-
-
-def _identify_hdf5(path):
-    import h5py
-
-    try:
-        with h5py.File(path, "r") as f:
-            attrs = set(f.attrs.keys())
-            keys = set(f.keys())
-    except OSError:
-        raise TfopenError(
-            f"{path}: a damaged or truncated HDF5 file"
-        ) from None
-    if "model_config" in attrs:
-        return Found("keras-h5", path)
-    if "layer_names" in attrs:
-        return Found("keras-h5-weights", path)
-    if "model_weights" in keys and "layer_names" in _attrs(
-        path, "model_weights"
-    ):
-        return Found("keras-h5", path)
-    if keys & {
-        "layers",
-        "vars",
-        "_layer_checkpoint_dependencies",
-    } or path.name.endswith(".weights.h5"):
-        return Found("keras3-weights", path)
-    raise TfopenError(
-        f"{path}: an HDF5 file, but not one Keras wrote (no model_config, no layer_names)"
-    )
-
-
-def _attrs(path, group):
-    import h5py
-
-    with h5py.File(path, "r") as f:
-        return set(f[group].attrs.keys())
 
 
 def named_inputs(inputs, input_names):

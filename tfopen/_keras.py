@@ -24,6 +24,8 @@ BASE_CONFIG_KEYS = {
     "batch_size",
 }
 RECURRENT = {"LSTM", "GRU", "SimpleRNN", "CuDNNLSTM", "CuDNNGRU"}
+# Layers that hold other layers or an input: nothing of their own to note.
+CONTAINERS = {"InputLayer", "Functional", "Sequential", "Model"}
 
 
 def _text(value):
@@ -248,9 +250,8 @@ def _lambda_code(layer):
         and isinstance(function[0], str)
     ):
         return function[0]
-    if isinstance(
-        function, dict
-    ):  # Keras 3: {"class_name": "__lambda__", ...}
+    # Keras 3: {"class_name": "__lambda__", ...}
+    if isinstance(function, dict):
         return function.get("config", {}).get("code")
     return None
 
@@ -267,67 +268,88 @@ def _is_registered_custom(class_name, layer):
 def layer_notes(config, custom_objects=()):
     """(warnings, needs_classes, flags) for the layers of a model config."""
     warnings, needs, flags = [], [], set()
-    this_python = "%d.%d" % sys.version_info[:2]
     for layer in iter_layers(config):
         class_name = layer.get("class_name", "")
         cfg = _layer_config(layer)
         name = cfg.get("name", "?")
         if class_name == "Lambda":
             flags.add("lambda")
-            written = bytecode_python(_lambda_code(layer) or "")
-            if written:
-                warnings.append(
-                    f"Lambda layer {name!r} holds Python bytecode from Python {written} "
-                    f"(this is Python {this_python}); it runs only with --unsafe, on that Python"
-                )
-            else:
-                warnings.append(
-                    f"Lambda layer {name!r} holds Python code; it runs only with --unsafe"
-                )
+            warnings.append(_lambda_note(layer, name))
         elif class_name in ("CuDNNLSTM", "CuDNNGRU"):
             flags.add("cudnn")
-            plain = class_name[len("CuDNN") :]
-            warnings.append(
-                f"{class_name} layer {name!r} (Keras 2.0-2.3, GPU only) exists in no Keras today: "
-                f"tfopen builds a {plain} with sigmoid gates and tf_keras converts the weights "
-                "(each gate's input kernel from cuDNN's layout, each gate's two biases summed)"
-            )
+            warnings.append(_cudnn_note(class_name, name))
         elif class_name in RECURRENT and "time_major" in cfg:
             flags.add("time_major")
             warnings.append(
                 f"{class_name} layer {name!r} has time_major in its config: Keras 3's "
                 "load_model rejects it; tf_keras reads it"
             )
-        elif class_name in ("InputLayer", "Functional", "Sequential", "Model"):
-            pass
-        elif (
-            _is_registered_custom(class_name, layer)
-            or class_name not in BUILTIN_LAYERS
-        ):
-            class_name = layer.get("registered_name") or class_name
-            short = class_name.split(">")[-1]
-            if (
-                short not in custom_objects
-                and class_name not in custom_objects
-            ):
-                needs.append(short)
-            warnings.append(
-                f"custom layer {class_name} ({name!r}): its code is not in the file; "
-                "pass it with --custom FILE.py --unsafe"
+        elif class_name not in CONTAINERS:
+            needed, warning = _custom_note(
+                layer, class_name, cfg, custom_objects
             )
-        else:
-            arguments = BUILTIN_LAYERS[class_name]
-            if arguments and not (set(arguments) & set(cfg)):
-                short = class_name
-                if short not in custom_objects:
-                    needs.append(short)
-                warnings.append(
-                    f"custom layer {class_name} ({name!r}) shares its name with Keras's "
-                    f"{class_name} but its config has none of that layer's arguments "
-                    f"({', '.join(arguments)}): Keras would silently build its own {class_name}; "
-                    "pass the author's class with --custom FILE.py --unsafe"
-                )
+            # Not `if needed`: a layer that names no class asks for "".
+            if needed is not None:
+                needs.append(needed)
+            if warning is not None:
+                warnings.append(warning)
     return warnings, needs, flags
+
+
+def _lambda_note(layer, name):
+    written = bytecode_python(_lambda_code(layer) or "")
+    if written:
+        this_python = "%d.%d" % sys.version_info[:2]
+        return (
+            f"Lambda layer {name!r} holds Python bytecode from Python {written} "
+            f"(this is Python {this_python}); it runs only with --unsafe, on that Python"
+        )
+    return (
+        f"Lambda layer {name!r} holds Python code; it runs only with --unsafe"
+    )
+
+
+def _cudnn_note(class_name, name):
+    plain = class_name[len("CuDNN") :]
+    return (
+        f"{class_name} layer {name!r} (Keras 2.0-2.3, GPU only) exists in no Keras today: "
+        f"tfopen builds a {plain} with sigmoid gates and tf_keras converts the weights "
+        "(each gate's input kernel from cuDNN's layout, each gate's two biases summed)"
+    )
+
+
+def _custom_note(layer, class_name, cfg, custom_objects):
+    """(the class to ask the user for, or None when custom_objects has it;
+    the warning) for a layer whose class may not be Keras's own; (None,
+    None) for one of Keras's layers."""
+    name = cfg.get("name", "?")
+    if (
+        _is_registered_custom(class_name, layer)
+        or class_name not in BUILTIN_LAYERS
+    ):
+        class_name = layer.get("registered_name") or class_name
+        short = class_name.split(">")[-1]
+        warning = (
+            f"custom layer {class_name} ({name!r}): its code is not in the file; "
+            "pass it with --custom FILE.py --unsafe"
+        )
+        if short in custom_objects or class_name in custom_objects:
+            return None, warning
+        return short, warning
+    # A config with none of the built-in layer's arguments: another class
+    # under the same name, which Keras would replace without a word.
+    arguments = BUILTIN_LAYERS[class_name]
+    if not arguments or set(arguments) & set(cfg):
+        return None, None
+    warning = (
+        f"custom layer {class_name} ({name!r}) shares its name with Keras's "
+        f"{class_name} but its config has none of that layer's arguments "
+        f"({', '.join(arguments)}): Keras would silently build its own {class_name}; "
+        "pass the author's class with --custom FILE.py --unsafe"
+    )
+    if class_name in custom_objects:
+        return None, warning
+    return class_name, warning
 
 
 # --- inspect -------------------------------------------------------------------
