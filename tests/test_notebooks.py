@@ -207,8 +207,6 @@ SPLIT_COMMENT = re.compile(
     r"|[(\[{][ \t]*#(?!\s*(?:fmt:|noqa))",
     re.M,
 )
-# TODO(issue 25): move its comment (the file is being changed elsewhere).
-SPLIT_COMMENT_LEFT = {"tfopen/_keras.py"}
 
 
 def split_comments(text, where):
@@ -228,7 +226,7 @@ def test_comments_stand_above_their_statements():
         check=True,
     ).stdout.split()
     found = []
-    for name in sorted(set(tracked) - SPLIT_COMMENT_LEFT):
+    for name in sorted(tracked):
         found += split_comments((ROOT / name).read_text(), name)
     for path in CHAPTERS:
         for i, cell in enumerate(load(path).cells):

@@ -670,8 +670,10 @@ def test_run_fetches_the_tensors_a_reader_names(tmp_path):
         else:
             assert done.returncode == 2
             assert done.stderr.splitlines() == [
-                f"tfopen: {message} (tfopen inspect lists its inputs and "
-                "outputs)"
+                (
+                    f"tfopen: {message} (tfopen inspect lists its inputs and "
+                    "outputs)"
+                )
             ]
 
 
