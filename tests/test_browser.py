@@ -12,9 +12,10 @@ from urllib.parse import unquote, urldefrag
 
 import nbformat
 import pytest
-from support.book import toc_files
 from support.browser import (
+    CHAPTERS,
     PAGE_FACTS_JS,
+    PAGES,
     Tab,
     anchors,
     check_screenshot,
@@ -27,9 +28,6 @@ from support.browser import (
     search_scripts_where_they_belong,
 )
 
-# Every page of the TOC, and the two pages Sphinx adds that the navigation links to.
-PAGES = toc_files() + ["genindex", "search"]
-CHAPTERS = [f for f in toc_files() if f.startswith("notebooks/")]
 # A term and the chapter that must be among its search results.
 SEARCH = ("variables_to_restore", "notebooks/09-variables-to-restore")
 SCREENSHOT_CHAPTER = "notebooks/01-save-variables"

@@ -7,7 +7,9 @@ import nbformat
 import pytest
 from support.book import ROOT, toc_files
 from support.browser import (
+    CHAPTERS,
     PAGE_FACTS_JS,
+    PAGES,
     Tab,
     check_screenshot,
     fetch,
@@ -18,8 +20,6 @@ from support.browser import (
 )
 from support.chinese import english_prose
 
-PAGES = toc_files() + ["genindex", "search"]
-CHAPTERS = [f for f in toc_files() if f.startswith("notebooks/")]
 # A Chinese term and the chapter that must be among its search results.
 SEARCH = ("影子变量", "notebooks/06-shadow-variables")
 # Queries as a reader types them, without spaces, and the chapter that

@@ -11,7 +11,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from support.book import ROOT
+from support.book import ROOT, toc_files
 
 # The first of these on PATH; .ci/run installs Debian's chromium when none is.
 # CHROMIUM names another one (GitHub's runners bring their own).
@@ -41,6 +41,10 @@ CHROMIUM_ARGS = [
     "--proxy-server=127.0.0.1:9",
 ]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
+# Every page of the TOC, and the two pages Sphinx adds that the navigation
+# links to; the chapters among them. Both editions have the same pages.
+PAGES = toc_files() + ["genindex", "search"]
+CHAPTERS = [f for f in toc_files() if f.startswith("notebooks/")]
 
 
 def need_browser():
