@@ -12,7 +12,9 @@
   edition's sphinx.po (locale/zh_CN/LC_MESSAGES/) is asked first, so it can
   put mainland words in their place. The tooltips and the footer that the
   themes write in English whatever the language are templates of this book
-  (_templates/), translated through sphinx.po too.
+  (_templates/), translated through sphinx.po too; so are the screen-reader
+  labels the themes and MyST-NB write in English ("Main", "Page", "Toggle
+  hidden content": the last by the collapsed cells' visitor below).
 - Search as readers type. The Chinese index is cut into words by jieba; a
   user dictionary of the book's own terms (the setting `book_search_words`,
   which tools/i18n.py takes from the term base and the glossary) keeps each
@@ -27,6 +29,7 @@ Nothing here changes the English edition.
 """
 
 import functools
+import html
 import re
 from pathlib import Path
 
@@ -166,6 +169,37 @@ def _search_script_on_the_search_page_only(app, config):
     ]
 
 
+# What MyST-NB writes for the summary of a collapsed cell, in every language.
+TOGGLE_LABEL = 'aria-label="Toggle hidden content"'
+
+
+def _translated_toggle_label(app):
+    """MyST-NB's visitor of a collapsed cell, with its summary's
+    screen-reader label through the catalogs."""
+    from myst_nb import sphinx_ as myst_nb_sphinx
+
+    visit, depart = (
+        myst_nb_sphinx.visit_HideCellInput,
+        myst_nb_sphinx.depart_HideCellInput,
+    )
+
+    def visit_translated(self, node):
+        visit(self, node)
+        label = locale._("Toggle hidden content")
+        for at in range(len(self.body) - 1, -1, -1):
+            if TOGGLE_LABEL in self.body[at]:
+                self.body[at] = self.body[at].replace(
+                    TOGGLE_LABEL, f'aria-label="{html.escape(label)}"'
+                )
+                break
+
+    app.add_node(
+        myst_nb_sphinx.HideCodeCellNode,
+        override=True,
+        html=(visit_translated, depart),
+    )
+
+
 def setup(app):
     app.add_config_value("book_search_words", [], "html")
     app.add_config_value("book_taught", {}, "env")
@@ -173,5 +207,6 @@ def setup(app):
     app.connect("config-inited", _escape_translated_block_starts)
     app.connect("config-inited", _jieba_dictionary)
     app.connect("config-inited", _search_script_on_the_search_page_only)
+    _translated_toggle_label(app)
     app.connect("builder-inited", _theme_labels_from_the_project)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -57,7 +57,8 @@ PROSE_JS = """() => {
 # section numbers taken out: the headings (of the article, of the page's
 # table of contents and of the navigation, and the window title), table cells
 # (not those of cell outputs, nor the glossary's English column and its
-# title), captions, admonition titles, tooltips and the footer. Python judges
+# title), captions, admonition titles, tooltips and screen-reader labels,
+# and the footer. Python judges
 # them (support/chinese.py): none may be English prose.
 LABELS_JS = """() => {
     const text = e => {
@@ -70,8 +71,10 @@ LABELS_JS = """() => {
     const pick = (selector, skip) => [...document.querySelectorAll(selector)]
         .filter(e => !e.closest(outside) && !(skip && e.matches(skip)))
         .map(text).filter(t => t);
-    // Bootstrap moves a tooltip's title to data-bs-original-title once the page has loaded.
-    const attrs = ['title', 'data-bs-title', 'data-bs-original-title', 'data-tooltip'];
+    // Bootstrap moves a tooltip's title to data-bs-original-title once the page has loaded;
+    // aria-label is what a screen reader says.
+    const attrs = ['title', 'data-bs-title', 'data-bs-original-title', 'data-tooltip',
+                   'aria-label'];
     const tips = [...document.querySelectorAll(attrs.map(a => `[${a}]`).join(', '))]
         .flatMap(e => attrs.map(a => e.getAttribute(a)))
         .filter(t => t && t.trim());

@@ -16,7 +16,8 @@ Who relies on what:
 - _ext/book_speedups.py also: Sphinx's highlighter, jieba's block pattern;
 - _ext/book_search.py (what the index holds): Sphinx's IndexBuilder.feed and
   the attributes MyST-NB gives a collapsed input;
-- _ext/book_i18n.py (the Chinese edition): Sphinx's translated-message
+- _ext/book_i18n.py (the Chinese edition): MyST-NB's visitor of a collapsed
+  cell, the themes' English screen-reader labels; Sphinx's translated-message
   parser, its Chinese search splitter, its registry of translations and
   sphinx-book-theme's catalog in it; _static/search-zh.js: the hooks of
   Sphinx's searchtools.js (splitQuery, Scorer.score, the index's terms).
@@ -100,6 +101,8 @@ CALLABLES = {
         "doctree",
     ],
     "jieba:cut_for_search": ["sentence", "HMM"],
+    "myst_nb.sphinx_:visit_HideCellInput": ["self", "node"],
+    "myst_nb.sphinx_:depart_HideCellInput": ["self", "node"],
 }
 
 
@@ -150,6 +153,33 @@ def test_jieba_still_cuts_block_by_block():
     assert hasattr(jieba.re_han_default, "split"), "jieba.re_han_default"
     source = inspect.getsource(jieba.Tokenizer.cut)
     assert "re_han.split(sentence)" in source, "jieba.Tokenizer.cut changed"
+
+
+def test_the_english_screen_reader_labels_are_where_the_book_translates_them():
+    """_templates/ and book_i18n replace these exact strings with the
+    catalog's label; where one moved, the Chinese site would say it in
+    English again (tests/test_browser_zh.py would fail on the page)."""
+    from pathlib import Path
+
+    import myst_nb
+    import sphinx_book_theme
+    import sphinx_togglebutton
+
+    theme = Path(sphinx_book_theme.__file__).parent / "theme/sphinx_book_theme"
+    for path, label in (
+        (theme / "components/sbt-sidebar-nav.html", 'aria-label="Main"'),
+        (theme / "layout.html", '<nav aria-label="Page">'),
+        (
+            Path(myst_nb.__file__).parent / "sphinx_.py",
+            'aria-label="Toggle hidden content"',
+        ),
+        (
+            Path(sphinx_togglebutton.__file__).parent
+            / "_static/togglebutton.js",
+            'class="toggle-button"',
+        ),
+    ):
+        assert label in path.read_text(), f"{path.name}: {label} is gone"
 
 
 def test_myst_nb_keeps_its_collapsed_input_markers():
