@@ -514,8 +514,10 @@ def build(args):
         ]
         + common,
     }
-    # Two independent Sphinx runs: one per core. Meanwhile this process
-    # translates the pages the Chinese edition offers for download.
+    # Two independent Sphinx runs: one per core. The English one ends first
+    # (no catalogs, no jieba); then this process translates the pages the
+    # Chinese edition offers for download, on the core it freed, instead of
+    # taking turns with both builds from the start.
     with ThreadPoolExecutor(2) as pool:
         results = {
             what: pool.submit(
@@ -527,6 +529,7 @@ def build(args):
             )
             for what, cmd in jobs.items()
         }
+        results["the English build"].result()
         downloads = chinese_downloads()
     failed = False
     for what, future in results.items():
