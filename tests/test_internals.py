@@ -13,7 +13,8 @@ Who relies on what:
 - _ext/book_speedups.py (the faster build): Sphinx's translated-message
   parser, MyST's parser factory, docutils' default settings, Sphinx's Chinese
   and English search splitters and stemmers;
-- _ext/book_speedups.py also: Sphinx's highlighter, jieba's block pattern;
+- _ext/book_speedups.py also: Sphinx's highlighter, jieba's block pattern,
+  docutils' Node._document;
 - _ext/book_search.py (what the index holds): Sphinx's IndexBuilder.feed and
   the attributes MyST-NB gives a collapsed input;
 - _ext/book_i18n.py (the Chinese edition): MyST-NB's visitor of a collapsed
@@ -180,6 +181,18 @@ def test_the_english_screen_reader_labels_are_where_the_book_translates_them():
         ),
     ):
         assert label in path.read_text(), f"{path.name}: {label} is gone"
+
+
+def test_docutils_nodes_keep_their_own_document_reference():
+    """book_speedups points translated nodes back at their page through
+    Node.document's setter, finding them by their own `_document`."""
+    from docutils import nodes
+
+    node = nodes.paragraph()
+    assert isinstance(nodes.Node.__dict__.get("document"), property)
+    page = nodes.document(None, None)
+    node.document = page
+    assert node.__dict__.get("_document") is page, "Node._document"
 
 
 def test_myst_nb_keeps_its_collapsed_input_markers():
