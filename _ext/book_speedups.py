@@ -35,6 +35,12 @@ fails, naming it, when one moves); each says when it can go.
   584 KB against 277 KB in English. Each such node is pointed back at its
   page. Unnecessary once sphinx.transforms.i18n re-homes the nodes it
   moves (not so in Sphinx 7.4.7).
+- Translation: for each translated section title (308 in the book), Sphinx
+  looks for reference targets named after the old title by testing every
+  node of the page with a matcher object. The same search walks only the
+  nodes of the target's class (docutils' isinstance walk) and tests those:
+  the same nodes in the same order. Unnecessary once Sphinx's NodeMatcher
+  searches by class first (not so in Sphinx 7.4.7).
 - Highlighting, both editions: Pygments lexes every code block afresh,
   and the cells stamped from tools/cells/ repeat the same code in many
   chapters (a third of the code Sphinx highlighted); each block with its
@@ -170,11 +176,33 @@ def _build_default_settings_once():
     docutils.frontend.get_default_settings = get_default_settings
 
 
+def _class_first_matcher():
+    from sphinx.transforms import i18n
+    from sphinx.util.nodes import NodeMatcher
+
+    if getattr(i18n.NodeMatcher, "book_original", None) is not None:
+        return  # a second Sphinx app in-process
+
+    class ClassFirstMatcher(NodeMatcher):
+        book_original = NodeMatcher
+
+        def findall(self, node):
+            if len(self.classes) != 1:
+                yield from super().findall(node)
+                return
+            for found in node.findall(self.classes[0]):
+                if self.match(found):
+                    yield found
+
+    i18n.NodeMatcher = ClassFirstMatcher
+
+
 def _fast_translation(app, config):
     if config.language and not config.language.startswith("en"):
         _parse_each_message_once()
         _one_markdown_parser()
         _build_default_settings_once()
+        _class_first_matcher()
 
 
 def _highlight_each_block_once(app, config):

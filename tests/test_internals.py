@@ -14,7 +14,7 @@ Who relies on what:
   parser, MyST's parser factory, docutils' default settings, Sphinx's Chinese
   and English search splitters and stemmers;
 - _ext/book_speedups.py also: Sphinx's highlighter, jieba's block pattern,
-  docutils' Node._document;
+  docutils' Node._document, Sphinx's NodeMatcher in its i18n module;
 - _ext/book_search.py (what the index holds): Sphinx's IndexBuilder.feed and
   the attributes MyST-NB gives a collapsed input;
 - _ext/book_i18n.py (the Chinese edition): MyST-NB's visitor of a collapsed
@@ -181,6 +181,23 @@ def test_the_english_screen_reader_labels_are_where_the_book_translates_them():
         ),
     ):
         assert label in path.read_text(), f"{path.name}: {label} is gone"
+
+
+def test_sphinx_i18n_still_finds_nodes_with_its_node_matcher():
+    """book_speedups gives sphinx.transforms.i18n a NodeMatcher that walks
+    by class first; it needs the module's name for it, and the matcher's
+    classes and match()."""
+    from docutils import nodes
+    from sphinx.transforms import i18n
+    from sphinx.util.nodes import NodeMatcher
+
+    assert "NodeMatcher" in vars(i18n), "sphinx.transforms.i18n.NodeMatcher"
+    source = inspect.getsource(i18n.Locale.apply)
+    source += inspect.getsource(i18n._NodeUpdater.update_title_mapping)
+    assert "NodeMatcher(" in source, "i18n no longer uses NodeMatcher"
+    matcher = NodeMatcher(nodes.target, refname="x")
+    assert matcher.classes == (nodes.target,), "NodeMatcher.classes"
+    assert matcher.match(nodes.target(refname="x")), "NodeMatcher.match"
 
 
 def test_docutils_nodes_keep_their_own_document_reference():
