@@ -44,8 +44,10 @@ fails, naming it, when one moves); each says when it can go.
 - Highlighting, both editions: Pygments lexes every code block afresh,
   and the cells stamped from tools/cells/ repeat the same code in many
   chapters (a third of the code Sphinx highlighted); each block with its
-  options is highlighted once per build. Unnecessary once Sphinx caches
-  highlighted blocks (not so in Sphinx 7.4.7).
+  options is highlighted once per build, and one Pygments formatter serves
+  every block with the same options (each new one built its style tables).
+  Unnecessary once Sphinx caches highlighted blocks and formatters (not so
+  in Sphinx 7.4.7).
 """
 
 import copy
@@ -230,6 +232,23 @@ def _highlight_each_block_once(app, config):
 
     highlight_block.book_original = original
     PygmentsBridge.highlight_block = highlight_block
+
+    # Sphinx makes a new Pygments formatter for every block, and each builds
+    # its style tables anew; a formatter keeps no state between blocks.
+    make_formatter = PygmentsBridge.get_formatter
+    if getattr(make_formatter, "book_original", None) is not None:
+        make_formatter = make_formatter.book_original
+    formatters = {}
+
+    def get_formatter(self, **kwargs):
+        key = (id(self), repr(sorted(kwargs.items())))
+        hit = formatters.get(key)
+        if hit is None or hit[0] is not self:
+            hit = formatters[key] = (self, make_formatter(self, **kwargs))
+        return hit[1]
+
+    get_formatter.book_original = make_formatter
+    PygmentsBridge.get_formatter = get_formatter
 
 
 def _nodes_point_at_their_page(app, doctree):

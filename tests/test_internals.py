@@ -94,6 +94,7 @@ CALLABLES = {
         "location",
         "kwargs",
     ],
+    "sphinx.highlighting:PygmentsBridge.get_formatter": ["self", "kwargs"],
     "sphinx.search:IndexBuilder.feed": [
         "self",
         "docname",

@@ -543,7 +543,9 @@ def build(args):
         sys.exit(1)
     target = HTML / LANG
     shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(zh_out / "_build" / "html", target)
+    # Moved, not copied (18 MB, 0.3 s at the end of the build): nothing reads
+    # the Chinese build's own copy, and a later build writes it anew.
+    shutil.move(zh_out / "_build" / "html", target)
     for source, text in downloads.items():
         (target / "_sources" / source).write_text(text, encoding="utf-8")
     print(f"English: {rel(HTML)}/index.html")
