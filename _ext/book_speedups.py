@@ -41,6 +41,14 @@ fails, naming it, when one moves); each says when it can go.
   nodes of the target's class (docutils' isinstance walk) and tests those:
   the same nodes in the same order. Unnecessary once Sphinx's NodeMatcher
   searches by class first (not so in Sphinx 7.4.7).
+- Table of contents, both editions: with `only_build_toc_files`,
+  sphinx-external-toc globs the whole source folder for each source suffix
+  to exclude the files the TOC leaves out, descending into folders that
+  `exclude_patterns` excludes already, whose files it then skips. In a tree
+  that holds `artifacts/fixture-venvs` (5 GB of old environments) that was
+  3.3 s per build. Its search skips those folders now: the same files come
+  out. Unnecessary once sphinx-external-toc prunes excluded folders (not so
+  in sphinx-external-toc 1.1.0).
 - Highlighting, both editions: Pygments lexes every code block afresh,
   and the cells stamped from tools/cells/ repeat the same code in many
   chapters (a third of the code Sphinx highlighted); each block with its
@@ -51,11 +59,15 @@ fails, naming it, when one moves); each says when it can go.
 """
 
 import copy
+import fnmatch
 import functools
+import glob
+import os
 import re
 
 import docutils.frontend
 from docutils import nodes
+from sphinx.util.matching import Matcher
 
 
 class _LatinTerms(set):
@@ -207,6 +219,46 @@ def _fast_translation(app, config):
         _class_first_matcher()
 
 
+class _PrunedGlob:
+    """The glob module for sphinx-external-toc, whose one recursive search,
+    SRCDIR/**/*SUFFIX, leaves out the folders exclude_patterns excludes. As
+    glob does, it skips hidden names and follows links to folders."""
+
+    def __init__(self, app):
+        self._app = app
+
+    def __getattr__(self, name):
+        return getattr(glob, name)
+
+    def iglob(self, pattern, *, recursive=False):
+        srcdir = str(self._app.srcdir)
+        head, sep, name = pattern.rpartition(os.sep + "**" + os.sep)
+        if not (recursive and sep and head == srcdir and "/" not in name):
+            yield from glob.iglob(pattern, recursive=recursive)
+            return
+        excluded = Matcher(self._app.config.exclude_patterns)
+        for folder, subfolders, files in os.walk(srcdir, followlinks=True):
+            where = os.path.relpath(folder, srcdir)
+            where = "" if where == "." else where.replace(os.sep, "/") + "/"
+            subfolders[:] = [
+                d
+                for d in subfolders
+                if not d.startswith(".") and not excluded(where + d)
+            ]
+            for found in fnmatch.filter(files, name):
+                if not found.startswith("."):
+                    yield os.path.join(folder, found)
+
+
+def _toc_search_skips_excluded_folders(app, config):
+    try:
+        from sphinx_external_toc import events
+    except ImportError:
+        return
+    if not isinstance(events.glob, _PrunedGlob):
+        events.glob = _PrunedGlob(app)
+
+
 def _highlight_each_block_once(app, config):
     from sphinx.highlighting import PygmentsBridge
 
@@ -262,5 +314,7 @@ def setup(app):
     app.connect("config-inited", _fast_search)
     app.connect("config-inited", _fast_translation)
     app.connect("config-inited", _highlight_each_block_once)
+    # Before sphinx-external-toc reads the TOC (its handler's priority: 900).
+    app.connect("config-inited", _toc_search_skips_excluded_folders)
     app.connect("doctree-read", _nodes_point_at_their_page)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

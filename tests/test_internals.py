@@ -14,7 +14,8 @@ Who relies on what:
   parser, MyST's parser factory, docutils' default settings, Sphinx's Chinese
   and English search splitters and stemmers;
 - _ext/book_speedups.py also: Sphinx's highlighter, jieba's block pattern,
-  docutils' Node._document, Sphinx's NodeMatcher in its i18n module;
+  docutils' Node._document, Sphinx's NodeMatcher in its i18n module,
+  sphinx-external-toc's `glob`;
 - _ext/book_search.py (what the index holds): Sphinx's IndexBuilder.feed and
   the attributes MyST-NB gives a collapsed input;
 - _ext/book_i18n.py (the Chinese edition): MyST-NB's visitor of a collapsed
@@ -199,6 +200,22 @@ def test_sphinx_i18n_still_finds_nodes_with_its_node_matcher():
     matcher = NodeMatcher(nodes.target, refname="x")
     assert matcher.classes == (nodes.target,), "NodeMatcher.classes"
     assert matcher.match(nodes.target(refname="x")), "NodeMatcher.match"
+
+
+def test_sphinx_external_toc_still_globs_through_its_module_attribute():
+    """book_speedups replaces the `glob` that sphinx-external-toc's events
+    module imported, before its config-inited handler (priority 900) runs,
+    and prunes the one recursive search that handler makes."""
+    import glob
+
+    from sphinx_external_toc import events
+
+    assert events.glob is glob or hasattr(events.glob, "iglob"), "events.glob"
+    source = inspect.getsource(events.parse_toc_to_env)
+    for part in ("glob.iglob(", '"**"', "recursive=True"):
+        assert part in source, "parse_toc_to_env no longer globs SRCDIR/**/*"
+    setup = inspect.getsource(__import__("sphinx_external_toc").setup)
+    assert '"config-inited", parse_toc_to_env, priority=900' in setup
 
 
 def test_docutils_nodes_keep_their_own_document_reference():

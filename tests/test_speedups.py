@@ -170,3 +170,61 @@ def test_the_speedups_change_no_page(project, language, tmp_path):
     assert plain.keys() == fast.keys()
     changed = [name for name in plain if plain[name] != fast[name]]
     assert changed == [], f"the speed-ups changed {changed}"
+
+
+def test_the_toc_search_finds_the_files_it_would_keep(tmp_path):
+    """sphinx-external-toc keeps, of its glob's files, those in no excluded
+    folder: the pruned glob of book_speedups gives exactly those, and never
+    enters an excluded folder."""
+    import glob
+    import types
+
+    from sphinx.util.matching import Matcher
+
+    sys.path.insert(0, str(ROOT / "_ext"))
+    try:
+        import book_speedups
+    finally:
+        sys.path.remove(str(ROOT / "_ext"))
+    for name in (
+        "index.md",
+        ".hidden.md",
+        "sub/b.md",
+        "sub/.dot/c.md",
+        "sub/deeper/d.md",
+        "artifacts/venv/e.md",
+        "artifacts/f.md",
+        "_build/g.md",
+        "notes/h.ipynb",
+    ):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    (tmp_path / "linked").symlink_to(tmp_path / "sub")
+    patterns = ["_build", "artifacts", "**.ipynb_checkpoints"]
+    app = types.SimpleNamespace(
+        srcdir=tmp_path,
+        config=types.SimpleNamespace(exclude_patterns=patterns),
+    )
+    excluded = Matcher(patterns)
+
+    def kept(paths):
+        out = set()
+        for path in paths:
+            parts = os.path.relpath(path, tmp_path).split(os.sep)
+            if not any(
+                excluded("/".join(parts[: i + 1])) for i in range(len(parts))
+            ):
+                out.add(path)
+        return out
+
+    pruned = book_speedups._PrunedGlob(app)
+    found = {}
+    for suffix in (".md", ".ipynb", ".rst"):
+        pattern = os.path.join(str(tmp_path), "**", f"*{suffix}")
+        full = list(glob.iglob(pattern, recursive=True))
+        fast = list(pruned.iglob(pattern, recursive=True))
+        assert sorted(fast) == sorted(kept(full)), suffix
+        assert not [p for p in fast if "artifacts" in p or "_build" in p]
+        found[suffix] = (len(full), len(fast))
+    # glob finds 8 Markdown files (the link doubles sub/), 3 of them excluded.
+    assert found == {".md": (8, 5), ".ipynb": (1, 1), ".rst": (0, 0)}
