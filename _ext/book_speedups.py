@@ -255,8 +255,9 @@ def _toc_search_skips_excluded_folders(app, config):
         from sphinx_external_toc import events
     except ImportError:
         return
-    if not isinstance(events.glob, _PrunedGlob):
-        events.glob = _PrunedGlob(app)
+    # Bound to this app's source folder and exclude_patterns (a second
+    # Sphinx app in the same process gets its own).
+    events.glob = _PrunedGlob(app)
 
 
 def _highlight_each_block_once(app, config):
