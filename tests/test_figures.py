@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 
 import nbformat
 import pytest
-from support.book import ROOT, chapter_paths
+from support.book import ROOT, chapter_paths, code_notebook
 from test_harness import run_nbval
 
 from tools import i18n
@@ -229,14 +229,7 @@ def stored_figure(tmp_path_factory):
             ]
         ),
     ]
-    nb = nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell(c) for c in cells]
-    )
-    nb.metadata.kernelspec = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
+    nb = code_notebook(cells)
     from tools import refresh
 
     refresh.execute(nb, folder)

@@ -12,7 +12,7 @@ from xml.etree import ElementTree
 
 import nbformat
 import pytest
-from support.book import ROOT
+from support.book import ROOT, code_notebook
 
 
 def run_nbval(notebooks, cwd):
@@ -91,14 +91,7 @@ CHANGED_FIGURE, CHANGED_LINE = 2, 3
 
 
 def _executed_figure_notebook(path):
-    nb = nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell(c) for c in FIGURE_NOTEBOOK_CELLS]
-    )
-    nb.metadata.kernelspec = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
+    nb = code_notebook(FIGURE_NOTEBOOK_CELLS)
     from tools import refresh
 
     refresh.execute(nb, path.parent)

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import nbformat
 import yaml
 
 # The one definition of the repository root for every test module.
@@ -26,3 +27,17 @@ def toc_files():
     for part in toc.get("parts", []):
         walk(part.get("chapters"))
     return files
+
+
+def code_notebook(cells):
+    """A notebook of these code cells, with the kernelspec the chapters
+    carry, as a test writes one to run it like a chapter."""
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(c) for c in cells]
+    )
+    nb.metadata.kernelspec = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    return nb
