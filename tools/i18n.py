@@ -47,7 +47,8 @@ BUILD = ROOT / "_build"
 WORK = BUILD / "i18n"  # generated configs and the Chinese build's own tree
 HTML = BUILD / "html"
 BIN = Path(sys.executable).parent
-JUPYTER_BOOK = BIN / "jupyter-book"
+# jupyter-book's command line, in a process set for one build (see the module).
+JUPYTER_BOOK = [sys.executable, ROOT / "tools" / "jupyter_book_process.py"]
 
 # One catalog per page (not one per folder), so a missing translation names
 # its page; no source line numbers, which would change with every edit.
@@ -164,7 +165,7 @@ def templates(out):
     cfg = write_yaml(config(GETTEXT), out / "gettext.yml")
     run(
         [
-            JUPYTER_BOOK,
+            *JUPYTER_BOOK,
             "build",
             ROOT,
             "--config",
@@ -499,10 +500,10 @@ def build(args):
     zh_out = WORK / "zh_CN"
     common = ["--warningiserror", "--keep-going"]
     jobs = {
-        "the English build": [JUPYTER_BOOK, "build", ROOT, "--config", en_cfg]
+        "the English build": [*JUPYTER_BOOK, "build", ROOT, "--config", en_cfg]
         + common,
         "the Chinese build": [
-            JUPYTER_BOOK,
+            *JUPYTER_BOOK,
             "build",
             ROOT,
             "--config",
