@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from support.book import ROOT
+from support.book import ROOT, site_files
 
 LAUNCHER = ROOT / "tools" / "jupyter_book_process.py"
 # The console script pip installs next to this Python.
@@ -64,29 +64,28 @@ def book(tmp_path):
     return source
 
 
-def pages(html):
-    return {
-        p.relative_to(html).as_posix(): p.read_bytes()
-        for p in html.rglob("*")
-        if p.suffix in (".html", ".js") and p.parent.name != "_static"
+def build_with_each(book, tmp_path):
+    """Build `book` with the jupyter-book command and with the launcher;
+    the output folder of each and its finished process, by name."""
+    commands = {
+        "plain": JUPYTER_BOOK,
+        "launcher": [sys.executable, str(LAUNCHER)],
     }
+    built = {}
+    for name, command in commands.items():
+        out = tmp_path / name
+        build = [*command, "build", str(book), "--path-output", str(out), "-W"]
+        built[name] = out, launch(build, cwd=tmp_path)
+    return built
 
 
 def test_the_launcher_builds_what_jupyter_book_builds(book, tmp_path):
     sites = {}
-    for name, command in (
-        ("plain", JUPYTER_BOOK),
-        ("launcher", [sys.executable, str(LAUNCHER)]),
-    ):
-        out = tmp_path / name
-        result = launch(
-            [*command, "build", str(book), "--path-output", str(out), "-W"],
-            cwd=tmp_path,
-        )
+    for name, (out, result) in build_with_each(book, tmp_path).items():
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr
         # The last lines jupyter-book prints are not lost to the quick end.
         assert "Finished generating HTML for book." in result.stdout
-        sites[name] = pages(out / "_build" / "html")
+        sites[name] = site_files(out / "_build" / "html")
     assert (
         "intro.html" in sites["plain"] and "searchindex.js" in sites["plain"]
     )
@@ -98,21 +97,7 @@ def test_the_launcher_ends_with_jupyter_books_status(book, tmp_path):
         "# Introduction\n\nSee [nothing](missing.md).\n"
     )
     statuses = {}
-    for name, command in (
-        ("plain", JUPYTER_BOOK),
-        ("launcher", [sys.executable, str(LAUNCHER)]),
-    ):
-        result = launch(
-            [
-                *command,
-                "build",
-                str(book),
-                "--path-output",
-                str(tmp_path / name),
-                "-W",
-            ],
-            cwd=tmp_path,
-        )
+    for name, (_, result) in build_with_each(book, tmp_path).items():
         assert "missing" in result.stdout + result.stderr
         statuses[name] = result.returncode
     assert statuses["plain"] != 0

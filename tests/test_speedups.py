@@ -15,7 +15,7 @@ import textwrap
 
 import pytest
 from babel.messages.pofile import read_po, write_po
-from support.book import ROOT
+from support.book import ROOT, site_files
 
 PAGES = {
     "index.md": """
@@ -132,16 +132,6 @@ def translate_everything(source, pot_folder):
             write_po(file, catalog)
 
 
-def built_files(out):
-    return {
-        path.relative_to(out).as_posix(): path.read_bytes()
-        for path in out.rglob("*")
-        if path.suffix in (".html", ".js")
-        and path.parent.name != "_static"
-        or path.name == "searchindex.js"
-    }
-
-
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     source = tmp_path_factory.mktemp("speedups")
@@ -160,7 +150,7 @@ def test_the_speedups_change_no_page(project, language, tmp_path):
     for speedups in (False, True):
         out = tmp_path / f"html-{speedups}"
         sphinx(project, "html", out, language, speedups)
-        sites[speedups] = built_files(out)
+        sites[speedups] = site_files(out)
     plain, fast = sites[False], sites[True]
     assert "searchindex.js" in plain and "first.html" in plain
     if language == "zh_CN":

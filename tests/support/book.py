@@ -41,3 +41,15 @@ def code_notebook(cells):
         "language": "python",
     }
     return nb
+
+
+def site_files(out):
+    """The pages and the search index of the HTML site in `out`, by path:
+    what two builds that should agree are compared on."""
+    return {
+        path.relative_to(out).as_posix(): path.read_bytes()
+        for path in out.rglob("*")
+        if path.suffix in (".html", ".js")
+        and path.parent.name != "_static"
+        or path.name == "searchindex.js"
+    }
